@@ -1,0 +1,13 @@
+"""The Part 1 task manager: CRUD over tasks kept in memory."""
+
+from fastapi import FastAPI
+
+from app.routers import tasks
+
+app = FastAPI(title="Task Manager", version="1.0.0")
+app.include_router(tasks.router)
+
+
+@app.get("/health", tags=["health"])
+async def health() -> dict[str, str]:
+    return {"status": "ok"}

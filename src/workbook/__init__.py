@@ -1,0 +1,1 @@
+"""The Task Manager Workbook's command-line tool and grader."""
