@@ -14,6 +14,5 @@ def client() -> Iterator[TestClient]:
     """A client talking to the app, with a fresh empty store for every test."""
     fresh = TaskStore()
     app.dependency_overrides[get_store] = lambda: fresh
-    with TestClient(app) as test_client:
-        yield test_client
+    yield TestClient(app)
     app.dependency_overrides.clear()

@@ -1,0 +1,25 @@
+"""The Part 2 task manager: the same API, now stored in a database."""
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from app.db import create_db_and_tables
+from app.routers import tasks
+
+
+@asynccontextmanager
+async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    # Runs once before the first request: make sure the tables exist.
+    create_db_and_tables()
+    yield
+
+
+app = FastAPI(title="Task Manager", version="2.0.0", lifespan=lifespan)
+app.include_router(tasks.router)
+
+
+@app.get("/health", tags=["health"])
+async def health() -> dict[str, str]:
+    return {"status": "ok"}

@@ -1,0 +1,71 @@
+"""The /tasks endpoints: create, list, read, update and delete."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, HTTPException, Path, Query, status
+from sqlmodel import select
+
+from app.db import SessionDep
+from app.models import Task, TaskCreate, TaskPublic, TaskUpdate
+
+router = APIRouter(prefix="/tasks", tags=["tasks"])
+
+# SQL integers are 64-bit: a larger number could not even be looked up.
+MAX_SQL_INT = 2**63 - 1
+TaskId = Annotated[int, Path(le=MAX_SQL_INT)]
+
+
+def not_found() -> HTTPException:
+    return HTTPException(status_code=status.HTTP_404_NOT_FOUND, detail="Task not found")
+
+
+@router.post("/", status_code=status.HTTP_201_CREATED)
+def create_task(task_in: TaskCreate, session: SessionDep) -> TaskPublic:
+    task = Task.model_validate(task_in)
+    session.add(task)
+    session.commit()
+    session.refresh(task)
+    return task
+
+
+@router.get("/")
+def list_tasks(
+    session: SessionDep,
+    completed: bool | None = None,
+    offset: Annotated[int, Query(ge=0, le=MAX_SQL_INT)] = 0,
+    limit: Annotated[int, Query(ge=1, le=100)] = 100,
+) -> list[TaskPublic]:
+    query = select(Task).order_by(Task.id)
+    if completed is not None:
+        query = query.where(Task.completed == completed)
+    return session.exec(query.offset(offset).limit(limit)).all()
+
+
+@router.get("/{task_id}")
+def read_task(task_id: TaskId, session: SessionDep) -> TaskPublic:
+    task = session.get(Task, task_id)
+    if task is None:
+        raise not_found()
+    return task
+
+
+@router.patch("/{task_id}")
+def update_task(task_id: TaskId, task_in: TaskUpdate, session: SessionDep) -> TaskPublic:
+    task = session.get(Task, task_id)
+    if task is None:
+        raise not_found()
+    # exclude_unset keeps only the fields the client actually sent.
+    task.sqlmodel_update(task_in.model_dump(exclude_unset=True))
+    session.add(task)
+    session.commit()
+    session.refresh(task)
+    return task
+
+
+@router.delete("/{task_id}", status_code=status.HTTP_204_NO_CONTENT)
+def delete_task(task_id: TaskId, session: SessionDep) -> None:
+    task = session.get(Task, task_id)
+    if task is None:
+        raise not_found()
+    session.delete(task)
+    session.commit()
