@@ -14,6 +14,7 @@ line per test for the grader.
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -72,6 +73,15 @@ class ResultCollector:
     def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:
         self.items = {item.nodeid: item for item in items}
 
+    def pytest_collectreport(self, report: pytest.CollectReport) -> None:
+        if report.failed:
+            outcome = Outcome(nodeid=report.nodeid, status="error")
+            outcome.reason = "the test file could not be loaded: " + failure_reason(report)
+            self._write(outcome)
+
+    def pytest_runtest_logstart(self, nodeid: str) -> None:
+        self._write_line({"started": nodeid})
+
     @pytest.hookimpl(trylast=True)
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         outcome = self.outcomes.get(report.nodeid)
@@ -85,12 +95,23 @@ class ResultCollector:
             self._write(outcome)
 
     def _write(self, outcome: Outcome) -> None:
+        self._write_line(outcome.as_dict())
+
+    def _write_line(self, data: dict[str, Any]) -> None:
         if self.path is None:
             return
-        line = json.dumps(outcome.as_dict())
         # Written as each test ends, so a run stopped by the watchdog keeps what it did.
         with self.path.open("a", encoding="utf-8") as results:
-            results.write(line + "\n")
+            results.write(json.dumps(data) + "\n")
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_unconfigure(self) -> None:
+        if self.path is None:
+            return
+        self._write_line({"finished": True})
+        # When grading, do not wait for threads the submission left running
+        # (an endless loop in a request handler, say): the results are written.
+        os._exit(0)
 
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
         runs: dict[str, list[Outcome]] = {}

@@ -30,7 +30,7 @@ def failure_reason(report: Any) -> str:
         return shorten(str(longrepr[2]) if isinstance(longrepr, tuple) else str(longrepr))
     crash = getattr(report.longrepr, "reprcrash", None)
     if crash is not None and crash.message:
-        return shorten(crash.message)
+        return shorten(crash.message.replace("Use -v to get more diff", ""))
     return shorten(str(report.longrepr).strip().splitlines()[-1] if report.longrepr else "failed")
 
 

@@ -1,0 +1,121 @@
+"""The /tasks endpoints. Each change is announced on the owner's live feeds,
+and a new task also sends a notification, all after the response."""
+
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, BackgroundTasks, HTTPException, Path, Query, status
+from pydantic import BaseModel
+from sqlmodel import Session, select
+
+from app.db import SessionDep
+from app.deps import CurrentUser, LiveUpdatesDep, TaskEventsDep
+from app.models import Task, TaskCreate, TaskPublic, TaskUpdate, User
+from app.notifications import NotifierDep, notify_safely
+
+router = APIRouter(prefix="/tasks", tags=["tasks"])
+
+# SQL integers are 64-bit: a larger number could not even be looked up.
+MAX_SQL_INT = 2**63 - 1
+TaskId = Annotated[int, Path(le=MAX_SQL_INT)]
+
+
+class TaskEvent(BaseModel):
+    """One message of the JSON feed, /ws/events."""
+
+    event: Literal["task_created", "task_updated", "task_deleted"]
+    task: TaskPublic
+
+
+def task_event(event: str, task: Task) -> str:
+    """The JSON text of an event, with the task exactly as the API returns it."""
+    return TaskEvent(event=event, task=TaskPublic.model_validate(task)).model_dump_json()
+
+
+def get_own_task(session: Session, task_id: int, user: User) -> Task:
+    """The user's task with this id. Someone else's task is "not found" too,
+    so that nobody can learn which ids exist."""
+    task = session.get(Task, task_id)
+    if task is None or task.owner_id != user.id:
+        raise HTTPException(status_code=status.HTTP_404_NOT_FOUND, detail="Task not found")
+    return task
+
+
+@router.post("/", status_code=status.HTTP_201_CREATED)
+def create_task(
+    task_in: TaskCreate,
+    session: SessionDep,
+    user: CurrentUser,
+    notifier: NotifierDep,
+    live: LiveUpdatesDep,
+    events: TaskEventsDep,
+    background_tasks: BackgroundTasks,
+) -> TaskPublic:
+    task = Task.model_validate(task_in, update={"owner_id": user.id})
+    session.add(task)
+    session.commit()
+    session.refresh(task)
+    message = f"Task created: {task.title}"
+    # Background tasks run one after another once the response is sent:
+    # the quick live updates first, then the notifier, which may be slow.
+    background_tasks.add_task(live.send_to_user, user.id, message)
+    background_tasks.add_task(events.send_to_user, user.id, task_event("task_created", task))
+    background_tasks.add_task(notify_safely, notifier, user.username, message, task.id)
+    return task
+
+
+@router.get("/")
+def list_tasks(
+    session: SessionDep,
+    user: CurrentUser,
+    completed: bool | None = None,
+    offset: Annotated[int, Query(ge=0, le=MAX_SQL_INT)] = 0,
+    limit: Annotated[int, Query(ge=1, le=100)] = 100,
+) -> list[TaskPublic]:
+    query = select(Task).where(Task.owner_id == user.id).order_by(Task.id)
+    if completed is not None:
+        query = query.where(Task.completed == completed)
+    return session.exec(query.offset(offset).limit(limit)).all()
+
+
+@router.get("/{task_id}")
+def read_task(task_id: TaskId, session: SessionDep, user: CurrentUser) -> TaskPublic:
+    return get_own_task(session, task_id, user)
+
+
+@router.patch("/{task_id}")
+def update_task(
+    task_id: TaskId,
+    task_in: TaskUpdate,
+    session: SessionDep,
+    user: CurrentUser,
+    live: LiveUpdatesDep,
+    events: TaskEventsDep,
+    background_tasks: BackgroundTasks,
+) -> TaskPublic:
+    task = get_own_task(session, task_id, user)
+    # exclude_unset keeps only the fields the client actually sent.
+    task.sqlmodel_update(task_in.model_dump(exclude_unset=True))
+    session.add(task)
+    session.commit()
+    session.refresh(task)
+    background_tasks.add_task(live.send_to_user, user.id, f"Task updated: {task.title}")
+    background_tasks.add_task(events.send_to_user, user.id, task_event("task_updated", task))
+    return task
+
+
+@router.delete("/{task_id}", status_code=status.HTTP_204_NO_CONTENT)
+def delete_task(
+    task_id: TaskId,
+    session: SessionDep,
+    user: CurrentUser,
+    live: LiveUpdatesDep,
+    events: TaskEventsDep,
+    background_tasks: BackgroundTasks,
+) -> None:
+    task = get_own_task(session, task_id, user)
+    # The event describes the task as it was: make it while the task still exists.
+    deleted = task_event("task_deleted", task)
+    session.delete(task)
+    session.commit()
+    background_tasks.add_task(live.send_to_user, user.id, f"Task deleted: {task.title}")
+    background_tasks.add_task(events.send_to_user, user.id, deleted)

@@ -1,0 +1,149 @@
+"""The workbook's promises, checked for every part (`workbook verify`).
+
+1. Every lesson scores 100% on its own graded tests.
+2. Part N-1's code scores below 100% on part N's lesson tests.
+3. Every challenge's tests all fail on the bare lesson, and pass on the lesson
+   with the challenge's solution applied, with the lesson's tests still passing.
+
+Plus the conventions that make grading possible: every graded test has points
+and a docstring, every challenge has a brief with the four headings and a
+solution.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from workbook import sandbox
+from workbook.catalog import Challenge, Part
+from workbook.grader import Scorecard, grade
+from workbook.listing import LESSON, graded_tests
+
+BRIEF_HEADINGS = ("## Goal", "## What done looks like", "## Hints", "## Going further")
+
+
+@dataclass
+class Check:
+    part: str
+    name: str
+    ok: bool
+    detail: str = ""
+
+
+def fraction(card: Scorecard, group: str) -> str:
+    earned, possible = card.groups().get(group, (0.0, 0.0))
+    return f"{earned:g}/{possible:g}"
+
+
+def failing(card: Scorecard, group: str) -> list[str]:
+    return [f"{r.name} ({r.status}: {r.reason})" for r in card.results if r.group == group and r.status != "passed"]
+
+
+def passing(card: Scorecard, group: str) -> list[str]:
+    return [r.name for r in card.results if r.group == group and r.status == "passed"]
+
+
+@contextmanager
+def with_solution(challenge: Challenge) -> Iterator[Path]:
+    """A temporary copy of the lesson with the challenge's solution laid over it."""
+    folder = Path(tempfile.mkdtemp(prefix=f"workbook-{challenge.slug}-"))
+    try:
+        copy = folder / challenge.part.name
+        shutil.copytree(challenge.part.folder, copy, ignore=shutil.ignore_patterns("__pycache__"))
+        shutil.copytree(challenge.solution, copy, dirs_exist_ok=True, ignore=shutil.ignore_patterns("__pycache__"))
+        yield copy
+    finally:
+        sandbox.remove(folder)
+
+
+def convention_checks(part: Part) -> list[Check]:
+    checks = []
+    groups = [LESSON] + [c.slug for c in part.challenges()]
+    tests = graded_tests(part.folder, groups)
+    bad = [t.id for t in tests if t.points <= 0 or not t.doc]
+    checks.append(
+        Check(part.name, "every graded test has points and a docstring", not bad and bool(tests),
+              "missing on: " + ", ".join(bad) if bad else f"{len(tests)} tests")
+    )  # fmt: skip
+    checks.append(Check(part.name, "has a README.md", (part.folder / "README.md").is_file()))
+    challenges = part.challenges()
+    checks.append(Check(part.name, "has at least three challenges", len(challenges) >= 3, f"{len(challenges)} found"))
+    for challenge in challenges:
+        readme = challenge.folder / "README.md"
+        text = readme.read_text(encoding="utf-8") if readme.is_file() else ""
+        missing = [h for h in BRIEF_HEADINGS if h not in text]
+        checks.append(
+            Check(part.name, f"{challenge.slug}: brief has the four headings", bool(text) and not missing,
+                  "missing: " + ", ".join(missing) if missing or not text else "")
+        )  # fmt: skip
+        checks.append(
+            Check(part.name, f"{challenge.slug}: has a solution", challenge.solution.is_dir(),
+                  "" if challenge.solution.is_dir() else f"no {challenge.solution.relative_to(part.root)}")
+        )  # fmt: skip
+    return checks
+
+
+def lesson_checks(part: Part) -> list[Check]:
+    card = grade(part, part.folder)
+    checks = [
+        Check(part.name, "lesson scores 100% on its own tests", card.groups().get(LESSON, (0, 0))[1] > 0
+              and not failing(card, LESSON), fraction(card, LESSON) + "; ".join(["", *failing(card, LESSON)]))
+    ]  # fmt: skip
+    for challenge in part.challenges():
+        passed = passing(card, challenge.slug)
+        checks.append(
+            Check(part.name, f"{challenge.slug}: every test fails on the bare lesson", not passed,
+                  "passing already: " + ", ".join(passed) if passed else fraction(card, challenge.slug))
+        )  # fmt: skip
+    return checks
+
+
+def previous_part_check(part: Part) -> list[Check]:
+    previous = part.previous()
+    if previous is None:
+        return []
+    card = grade(part, previous.folder, challenges=[])
+    return [
+        Check(part.name, f"{previous.name}'s code scores below 100% here", not card.complete,
+              f"{previous.name} scores {fraction(card, LESSON)}")
+    ]  # fmt: skip
+
+
+def solution_check(challenge: Challenge) -> list[Check]:
+    name = f"{challenge.slug}: solution passes, lesson still passes"
+    if not challenge.solution.is_dir():
+        return [Check(challenge.part.name, name, False, "no solution to apply")]
+    with with_solution(challenge) as copy:
+        card = grade(challenge.part, copy, challenges=[challenge.slug])
+    problems = failing(card, LESSON) + failing(card, challenge.slug)
+    detail = f"lesson {fraction(card, LESSON)}, challenge {fraction(card, challenge.slug)}"
+    return [Check(challenge.part.name, name, card.complete, "; ".join([detail, *problems]))]
+
+
+def verify(parts: list[Part], on_done: Callable[[list[Check]], None] | None = None) -> list[Check]:
+    """Run every check of every part, in parallel; `on_done` is told as each job ends."""
+    jobs: list[Callable[[], list[Check]]] = []
+    for part in parts:
+        jobs.append(lambda part=part: convention_checks(part))
+        jobs.append(lambda part=part: lesson_checks(part))
+        jobs.append(lambda part=part: previous_part_check(part))
+        jobs.extend(lambda c=c: solution_check(c) for c in part.challenges())
+    results: list[Check] = []
+    with ThreadPoolExecutor(max_workers=max(1, os.cpu_count() or 1)) as pool:
+        for checks in pool.map(lambda job: job(), jobs):
+            results.extend(checks)
+            if on_done is not None:
+                on_done(checks)
+    order = {part.name: index for index, part in enumerate(parts)}
+    return sorted(results, key=lambda check: order[check.part])
+
+
+def job_count(parts: list[Part]) -> int:
+    return sum(3 + len(part.challenges()) for part in parts)
