@@ -127,7 +127,7 @@ def grade_and_show(
             card = grader.grade(part, path, challenges=slugs, per_test_timeout=timeout, watchdog=watchdog, keep=keep)
         except SubmissionError as error:
             raise fail(f"Cannot grade {path}: {error}") from None
-    report.show(card, console, student=student, failures_only=student)
+    report.show(card, console, student=student)
     if json_file is not None:
         card.write_json(json_file)
         console.print(f"Results written to {json_file}")

@@ -2,10 +2,11 @@
 
 1. Copy the submission to a scratch folder and throw away any tests it brings.
 2. Put the part's pristine tests (and the grader's own pytest settings) in.
-3. Check that the code compiles and `app.main` imports; if not, every test
-   scores 0 and one sentence says where the problem is.
+3. Check that the code compiles; if not, every test scores 0 and one sentence
+   says where the problem is.
 4. Run pytest in a subprocess with a per-test timeout and a watchdog for the
    whole run, and read one result line per test from the workbook plugin.
+   If no test could even start, import `app.main` alone to say why in a sentence.
 5. Return a complete scorecard: every graded test, even those that never ran.
 """
 
@@ -115,12 +116,15 @@ def grade(
         card = Scorecard(part.name, str(submission), [], notes=notes, manifest=sandbox.manifest(scratch))
         home = work / "home"
         home.mkdir()
-        card.problem = compile_problem(scratch) or import_problem(scratch, home)
-        if card.problem:
-            outcomes: dict[str, Outcome] = {}
-            why_not_run = card.problem
-        else:
+        card.problem = compile_problem(scratch)
+        outcomes: dict[str, Outcome] = {}
+        why_not_run = card.problem or ""
+        if not card.problem:
             outcomes, why_not_run = run_tests(scratch, work, home, groups, per_test_timeout, watchdog)
+        if not outcomes:
+            # Nothing ran at all: find out whether the app itself fails to load.
+            card.problem = card.problem or import_problem(scratch, home)
+            why_not_run = card.problem or why_not_run
         card.results = [score(test, outcomes, why_not_run) for test in expected]
         card.seconds = round(time.monotonic() - started, 2)
         if keep is not None:
@@ -234,7 +238,7 @@ def run_tests(
                 outcomes[running] = Outcome(running, "timeout", "still running when the watchdog stopped the whole run")
             return outcomes, f"not run: the whole test run was stopped after {watchdog:g} s"
         if running is None or running in outcomes:
-            tail = [line for line in result.output.splitlines() if line.strip()]
+            tail = [line for line in result.output.replace(f"{scratch}/", "").splitlines() if line.strip()]
             return outcomes, "not run: the tests could not start: " + (shorten(tail[-1]) if tail else "pytest said nothing")
         if "Timeout" in result.output:
             outcomes[running] = Outcome(running, "timeout", TIMEOUT_REASON.format(seconds=per_test_timeout))

@@ -26,35 +26,17 @@ def group_title(group: str) -> str:
     return "Lesson" if group == LESSON else f"Challenge: {group}"
 
 
-def show(card: Scorecard, console: Console, student: bool = False, failures_only: bool = False) -> None:
-    """Print the scorecard. `student` hides the details of hidden tests and shows hints."""
+def show(card: Scorecard, console: Console, student: bool = False) -> None:
+    """Print the scorecard: a table per group for instructors, a friendly list for students."""
     if card.problem:
         console.print(Text.assemble(("Your code could not be loaded. ", "bold red"), card.problem))
         console.print()
     for group, (earned, possible) in card.groups().items():
-        table = Table(title=f"{group_title(group)}: {points(earned)}/{points(possible)} points", title_justify="left", expand=True)
-        table.add_column("", no_wrap=True)
-        table.add_column("test", ratio=2)
-        table.add_column("pts", justify="right", no_wrap=True)
-        table.add_column("why", ratio=3)
-        for result in card.results:
-            if result.group != group or (failures_only and result.status == "passed"):
-                continue
-            label, style = STATUS_STYLE.get(result.status, (result.status, ""))
-            what = result.doc or result.name
-            why = result.reason
-            if result.hidden and student:
-                what, why = f"(hidden test {result.name})", "details are shown after the deadline" if why else ""
-            elif result.status != "passed" and result.hint and student:
-                why = f"{why}\nHint: {result.hint}" if why else f"Hint: {result.hint}"
-            table.add_row(
-                Text(label, style=style),
-                what,
-                f"{points(result.earned)}/{points(result.points)}",
-                why,
-            )
-        if table.row_count:
-            console.print(table)
+        title = f"{group_title(group)}: {points(earned)}/{points(possible)} points"
+        if student:
+            show_list(card, group, title, console)
+        else:
+            show_table(card, group, title, console)
     for note in card.notes:
         console.print(Text(note, style="dim"))
     verdict = "all tests pass" if card.complete else "some tests do not pass yet"
@@ -64,3 +46,41 @@ def show(card: Scorecard, console: Console, student: bool = False, failures_only
             f"{points(card.earned)}/{points(card.possible)} points ({verdict}, {card.seconds:g} s).",
         )
     )
+
+
+def show_table(card: Scorecard, group: str, title: str, console: Console) -> None:
+    table = Table(title=title, title_justify="left", expand=True)
+    table.add_column("", no_wrap=True)
+    table.add_column("test", ratio=2)
+    table.add_column("pts", justify="right", no_wrap=True)
+    table.add_column("why", ratio=3)
+    for result in card.results:
+        if result.group == group:
+            label, style = STATUS_STYLE.get(result.status, (result.status, ""))
+            table.add_row(
+                Text(label, style=style),
+                result.doc or result.name,
+                f"{points(result.earned)}/{points(result.points)}",
+                result.reason,
+            )
+    console.print(table)
+
+
+def show_list(card: Scorecard, group: str, title: str, console: Console) -> None:
+    """What a student reads: what failed, why, and what to try; passing tests in one line."""
+    results = [r for r in card.results if r.group == group]
+    passed = sum(1 for r in results if r.status == "passed")
+    console.print(Text(title, style="bold"), f"({passed} of {len(results)} tests pass)")
+    for result in results:
+        if result.status == "passed":
+            continue
+        label, style = STATUS_STYLE.get(result.status, (result.status, ""))
+        if result.hidden:
+            console.print(Text(f"  {label}", style=style), f"a hidden test ({points(result.points)} pts): details come after the deadline")
+            continue
+        console.print(Text(f"  {label}", style=style), f"{result.doc or result.name} ({points(result.points)} pts)")
+        if result.reason and result.reason != card.problem:
+            console.print(Text(f"      why: {result.reason}", style="dim"))
+        if result.hint:
+            console.print(Text(f"      hint: {result.hint}", style="cyan"))
+    console.print()

@@ -1,0 +1,114 @@
+"""Fixtures for the workbook's own tests: the real workbook, and small fake ones."""
+
+from __future__ import annotations
+
+import socket
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from workbook.catalog import Part, find_root, get_part
+
+ROOT = find_root(Path(__file__).parent)
+
+TINY_APP = '''
+from fastapi import FastAPI
+
+app = FastAPI()
+
+
+@app.get("/health")
+def health() -> dict[str, str]:
+    return {"status": "ok"}
+'''
+
+TINY_CONFTEST = '''
+import pytest
+from fastapi.testclient import TestClient
+
+from app.main import app
+
+
+@pytest.fixture
+def client():
+    return TestClient(app)
+'''
+
+TINY_TESTS = '''
+import pytest
+
+
+@pytest.mark.points(2)
+def test_health(client):
+    """The health check answers ok."""
+    assert client.get("/health").json() == {"status": "ok"}
+
+
+@pytest.mark.points(3, hint="Look at the path.")
+def test_missing_route_is_404(client):
+    """An unknown path answers 404."""
+    assert client.get("/nowhere").status_code == 404
+'''
+
+ECHO_TEST = '''
+import pytest
+
+
+@pytest.mark.points(4)
+def test_echo(client):
+    """GET /echo/{word} answers the word back."""
+    assert client.get("/echo/hi").json() == {"word": "hi"}
+'''
+
+ECHO_SOLUTION = TINY_APP + '''
+
+@app.get("/echo/{word}")
+def echo(word: str) -> dict[str, str]:
+    return {"word": word}
+'''
+
+BRIEF = "# Echo\n\n## Goal\n\nx\n\n## What done looks like\n\nx\n\n## Hints\n\nx\n\n## Going further\n\nx\n"
+
+
+def write(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(textwrap.dedent(text).lstrip(), encoding="utf-8")
+
+
+@pytest.fixture
+def tiny_workbook(tmp_path: Path) -> Path:
+    """A minimal workbook with one part: two lesson tests and one challenge with its solution."""
+    root = tmp_path / "workbook"
+    write(root / "pyproject.toml", "[project]\nname = 'tiny'\n")
+    lesson = root / "lessons" / "part1"
+    write(lesson / "README.md", "# Tiny part\n")
+    write(lesson / "app" / "__init__.py", "")
+    write(lesson / "app" / "main.py", TINY_APP)
+    write(lesson / "conftest.py", TINY_CONFTEST)
+    write(lesson / "tests" / "test_basic.py", TINY_TESTS)
+    write(lesson / "challenges" / "echo" / "README.md", BRIEF)
+    write(lesson / "challenges" / "echo" / "test_echo.py", ECHO_TEST)
+    write(root / "solutions" / "part1" / "echo" / "app" / "main.py", ECHO_SOLUTION)
+    return root
+
+
+@pytest.fixture
+def tiny_part(tiny_workbook: Path) -> Part:
+    return get_part(tiny_workbook, "part1")
+
+
+@pytest.fixture
+def submission(tiny_part: Part, tmp_path: Path) -> Path:
+    """A student's copy of the tiny lesson, to break in the test."""
+    import shutil
+
+    copy = tmp_path / "submission"
+    shutil.copytree(tiny_part.folder, copy)
+    return copy
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
