@@ -1,0 +1,77 @@
+"""The `workbook` command as a person meets it: help, list, run, friendly errors."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+from typer.testing import CliRunner
+
+from conftest import ROOT, free_port
+from workbook.cli import app
+
+runner = CliRunner()
+WORKBOOK = Path(sys.executable).parent / "workbook"
+
+
+@pytest.mark.parametrize("command", ["list", "run", "grade", "check", "verify"])
+def test_every_command_has_help(command: str) -> None:
+    result = runner.invoke(app, [command, "--help"])
+    assert result.exit_code == 0
+    assert "Usage" in result.output
+
+
+def test_help_lists_the_commands_and_documents_exit_codes() -> None:
+    result = runner.invoke(app, ["--help"])
+    assert result.exit_code == 0
+    for command in ("list", "run", "grade", "check", "verify"):
+        assert command in result.output
+    grade_help = " ".join(runner.invoke(app, ["grade", "--help"]).output.split())
+    assert "3 the code does not load" in grade_help
+
+
+def test_list_shows_every_part_and_its_challenges(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(ROOT)
+    result = runner.invoke(app, ["list"], env={"COLUMNS": "200"})
+    assert result.exit_code == 0
+    for part in sorted((ROOT / "lessons").glob("part*")):
+        assert part.name in result.output
+        for challenge in (part / "challenges").glob("*/"):
+            assert challenge.name in result.output
+
+
+def test_an_unknown_part_is_a_friendly_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(ROOT)
+    result = runner.invoke(app, ["run", "part42"])
+    assert result.exit_code == 2
+    assert "There is no part called 'part42'; the parts are: part1" in result.output
+    assert "Traceback" not in result.output
+
+
+@pytest.mark.parametrize("part", ["part1", "part4"])
+def test_run_serves_the_part(part: str, tmp_path: Path) -> None:
+    port = free_port()
+    log = (tmp_path / "server.log").open("w")
+    server = subprocess.Popen([str(WORKBOOK), "run", part, "--port", str(port)], cwd=tmp_path, stdout=log, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                response = httpx.get(f"http://127.0.0.1:{port}/health", timeout=1)
+                break
+            except httpx.TransportError:
+                assert server.poll() is None, (tmp_path / "server.log").read_text()
+                assert time.monotonic() < deadline, "the server did not start within 30 s"
+                time.sleep(0.2)
+        assert response.json() == {"status": "ok"}
+        assert httpx.get(f"http://127.0.0.1:{port}/docs").status_code == 200
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+        log.close()
+    # The data files stay in the part's folder (ignored by git), not wherever run was called.
+    assert list(tmp_path.iterdir()) == [tmp_path / "server.log"]

@@ -1,0 +1,43 @@
+"""The workbook's promises, for every real part (see DESIGN.md, "Invariants").
+
+These run every lesson, every challenge on the bare lesson, every solution, and
+each part's tests against the previous part's code."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+from conftest import ROOT
+from workbook.catalog import parts
+from workbook.verify import verify
+
+PARTS = parts(ROOT)
+
+
+@pytest.mark.parametrize("part", PARTS, ids=[part.name for part in PARTS])
+def test_every_promise_holds(part) -> None:
+    problems = [f"{c.name}: {c.detail}" for c in verify([part]) if not c.ok]
+    assert problems == []
+
+
+def test_there_are_four_parts() -> None:
+    assert [part.name for part in PARTS] == ["part1", "part2", "part3", "part4"]
+
+
+def test_part4_lessons_tests_cover_every_line_and_branch(tmp_path) -> None:
+    """`cd lessons/part4 && uv run pytest` enforces 100% coverage of app/ (its pytest.ini)."""
+    env = {**os.environ, "COVERAGE_FILE": str(tmp_path / ".coverage")}
+    result = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--basetemp", str(tmp_path / "t")],
+        cwd=ROOT / "lessons" / "part4",
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
+    assert "Required test coverage of 100% reached" in result.stdout

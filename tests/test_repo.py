@@ -1,0 +1,64 @@
+"""What every file of the workbook promises: current idioms, no leftovers."""
+
+from __future__ import annotations
+
+import ast
+import re
+from pathlib import Path
+
+import pytest
+
+from conftest import ROOT
+
+TAUGHT = sorted([*ROOT.glob("lessons/**/*.py"), *ROOT.glob("solutions/**/*.py")])
+
+FORBIDDEN = {
+    "passlib": re.compile(r"\bpasslib\b"),
+    "python-jose": re.compile(r"\bjose\b"),
+    "on_event": re.compile(r"\.on_event\("),
+    "pytest.mark.asyncio": re.compile(r"mark\.asyncio"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(FORBIDDEN))
+def test_no_outdated_pattern_is_taught(name: str) -> None:
+    offenders = [
+        str(path.relative_to(ROOT))
+        for path in TAUGHT
+        if FORBIDDEN[name].search(path.read_text(encoding="utf-8"))
+    ]
+    assert offenders == []
+
+
+def test_no_bare_except_anywhere() -> None:
+    offenders = []
+    for path in [*TAUGHT, *ROOT.glob("src/**/*.py"), *ROOT.glob("benchmarks/*.py")]:
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ExceptHandler) and node.type is None:
+                offenders.append(f"{path.relative_to(ROOT)}:{node.lineno}")
+    assert offenders == []
+
+
+def test_challenge_tests_do_not_import_the_app_at_module_level() -> None:
+    """So the grader can list a challenge's tests even when the app is broken."""
+    offenders = []
+    for path in ROOT.glob("lessons/*/challenges/*/test_*.py"):
+        for node in ast.parse(path.read_text(encoding="utf-8")).body:
+            if isinstance(node, ast.ImportFrom) and (node.module or "").split(".")[0] == "app":
+                offenders.append(str(path.relative_to(ROOT)))
+    assert offenders == []
+
+
+def test_the_readme_quick_start_is_two_commands() -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    quick_start = readme.split("## Quick start", 1)[1].split("\n## ", 1)[0]
+    blocks = re.findall(r"```(?:sh|bash|console)?\n(.*?)```", quick_start, flags=re.S)
+    commands = [line for block in blocks for line in block.splitlines() if line.strip() and not line.startswith("#")]
+    assert commands == ["uv run workbook run part4", "uv run pytest"]
+
+
+def test_each_part_changes_the_app_of_the_part_before() -> None:
+    apps = [sorted(p.read_text() for p in (ROOT / f"lessons/part{n}/app").rglob("*.py")) for n in range(1, 5)]
+    for before, after in zip(apps, apps[1:]):
+        assert before != after
+
