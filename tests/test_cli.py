@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import time
@@ -56,7 +57,14 @@ def test_an_unknown_part_is_a_friendly_error(monkeypatch: pytest.MonkeyPatch) ->
 def test_run_serves_the_part(part: str, tmp_path: Path) -> None:
     port = free_port()
     log = (tmp_path / "server.log").open("w")
-    server = subprocess.Popen([str(WORKBOOK), "run", part, "--port", str(port)], cwd=tmp_path, stdout=log, stderr=subprocess.STDOUT)
+    # Keep the part's data files out of the repository during the test.
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'tasks.db'}",
+        "NOTIFICATIONS_LOG": str(tmp_path / "notifications.log"),
+    }
+    command = [str(WORKBOOK), "run", part, "--port", str(port)]
+    server = subprocess.Popen(command, cwd=tmp_path, env=env, stdout=log, stderr=subprocess.STDOUT)
     try:
         deadline = time.monotonic() + 30
         while True:
@@ -73,5 +81,5 @@ def test_run_serves_the_part(part: str, tmp_path: Path) -> None:
         server.terminate()
         server.wait(timeout=10)
         log.close()
-    # The data files stay in the part's folder (ignored by git), not wherever run was called.
-    assert list(tmp_path.iterdir()) == [tmp_path / "server.log"]
+    # The app ran from the part's folder (where `app` is), yet used the database it was given.
+    assert (tmp_path / "tasks.db").exists() == (part == "part4")

@@ -137,9 +137,11 @@ def grade(
 
 def install_pristine_tests(part: Part, scratch: Path, groups: list[str]) -> None:
     """Replace whatever tests and settings the submission brings with the part's own."""
+    # Only the top folder matters: pytest reads its settings and conftest.py
+    # from there (the grader stops it looking higher), and -P keeps Python
+    # from importing modules from there at start-up.
     for name in sandbox.CONTROL_FILES:
-        for path in list(scratch.rglob(name)):
-            sandbox.remove(path)
+        sandbox.remove(scratch / name)
     for folder in ("tests", "challenges"):
         sandbox.remove(scratch / folder)
     shutil.copyfile(part.folder / "conftest.py", scratch / "conftest.py")
@@ -154,11 +156,9 @@ def install_pristine_tests(part: Part, scratch: Path, groups: list[str]) -> None
 
 
 def compile_problem(scratch: Path) -> str | None:
-    """One sentence about the first file that does not compile, or None."""
-    for path in sorted(scratch.rglob("*.py")):
+    """One sentence about the first file of app/ that does not compile, or None."""
+    for path in sorted((scratch / "app").rglob("*.py")):
         relative = path.relative_to(scratch).as_posix()
-        if relative.startswith(("tests/", "challenges/")) or relative == "conftest.py":
-            continue
         try:
             source = path.read_bytes()
             compile(source, relative, "exec", dont_inherit=True)

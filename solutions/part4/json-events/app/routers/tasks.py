@@ -19,14 +19,17 @@ MAX_SQL_INT = 2**63 - 1
 TaskId = Annotated[int, Path(le=MAX_SQL_INT)]
 
 
+EventName = Literal["task_created", "task_updated", "task_deleted"]
+
+
 class TaskEvent(BaseModel):
     """One message of the JSON feed, /ws/events."""
 
-    event: Literal["task_created", "task_updated", "task_deleted"]
+    event: EventName
     task: TaskPublic
 
 
-def task_event(event: str, task: Task) -> str:
+def task_event(event: EventName, task: Task) -> str:
     """The JSON text of an event, with the task exactly as the API returns it."""
     return TaskEvent(event=event, task=TaskPublic.model_validate(task)).model_dump_json()
 

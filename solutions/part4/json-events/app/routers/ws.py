@@ -37,5 +37,5 @@ async def task_updates(websocket: WebSocket, user: WebSocketUser, live: LiveUpda
 
 
 @router.websocket("/events")
-async def task_events(websocket: WebSocket, user: WebSocketUser, events: TaskEventsDep) -> None:
+async def task_event_feed(websocket: WebSocket, user: WebSocketUser, events: TaskEventsDep) -> None:
     await follow(websocket, user, events)
