@@ -8,6 +8,8 @@ the end.
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import hashlib
 import os
 import resource
@@ -100,6 +102,19 @@ class RunResult:
 def limit_resources() -> None:  # runs in the child, before the submission's code
     resource.setrlimit(resource.RLIMIT_FSIZE, (MAX_WRITE_BYTES, MAX_WRITE_BYTES))
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    die_with_parent()
+
+
+def die_with_parent() -> None:
+    """On Linux, have the kernel kill the run if the grader itself is killed."""
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    except (OSError, AttributeError):
+        pass  # not Linux: the grader's own clean-up still kills the group
+
+
+PR_SET_PDEATHSIG = 1
 
 
 def clean_environment(home: Path) -> dict[str, str]:
