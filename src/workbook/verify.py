@@ -16,7 +16,7 @@ import os
 import shutil
 import tempfile
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -137,12 +137,13 @@ def verify(parts: list[Part], on_done: Callable[[list[Check]], None] | None = No
         jobs.extend(lambda c=c: solution_check(c) for c in part.challenges())
     results: list[Check] = []
     with ThreadPoolExecutor(max_workers=max(1, os.cpu_count() or 1)) as pool:
-        for checks in pool.map(lambda job: job(), jobs):
+        for future in as_completed([pool.submit(job) for job in jobs]):
+            checks = future.result()
             results.extend(checks)
             if on_done is not None:
                 on_done(checks)
     order = {part.name: index for index, part in enumerate(parts)}
-    return sorted(results, key=lambda check: order[check.part])
+    return sorted(results, key=lambda check: (order[check.part], check.name))
 
 
 def job_count(parts: list[Part]) -> int:
