@@ -1,0 +1,48 @@
+"""What a task looks like on the way in and on the way out."""
+
+from typing import Annotated
+
+from pydantic import BaseModel, Field, StringConstraints, field_validator
+
+# Surrounding spaces are trimmed first, so "   " is rejected as empty.
+Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+Description = Annotated[str, Field(max_length=2000)]
+
+
+class TaskCreate(BaseModel):
+    """The body of POST /tasks/. There is no `id`: the server picks it."""
+
+    title: Title
+    description: Description | None = None
+    completed: bool = False
+
+
+class TaskUpdate(BaseModel):
+    """The body of PATCH /tasks/{id}. Every field is optional."""
+
+    title: Title | None = None
+    description: Description | None = None
+    completed: bool | None = None
+
+    @field_validator("title", "completed")
+    @classmethod
+    def reject_null(cls, value: object) -> object:
+        # Leaving a field out means "keep it"; sending null would erase a required field.
+        if value is None:
+            raise ValueError("may be left out, but not set to null")
+        return value
+
+
+class TaskIds(BaseModel):
+    """The body of POST /tasks/complete: which tasks to mark as completed."""
+
+    ids: Annotated[list[int], Field(min_length=1, max_length=100)]
+
+
+class TaskPublic(BaseModel):
+    """A task as the API returns it."""
+
+    id: int
+    title: str
+    description: str | None = None
+    completed: bool = False

@@ -1,0 +1,54 @@
+"""The /tasks endpoints: create, list, read, update and delete."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, HTTPException, Query, status
+
+from app.models import TaskCreate, TaskPublic, TaskUpdate
+from app.store import StoreDep
+
+router = APIRouter(prefix="/tasks", tags=["tasks"])
+
+
+def not_found() -> HTTPException:
+    return HTTPException(status_code=status.HTTP_404_NOT_FOUND, detail="Task not found")
+
+
+@router.post("/", status_code=status.HTTP_201_CREATED)
+async def create_task(task_in: TaskCreate, store: StoreDep) -> TaskPublic:
+    return store.add(task_in)
+
+
+@router.get("/")
+async def list_tasks(
+    store: StoreDep,
+    completed: bool | None = None,
+    offset: Annotated[int, Query(ge=0)] = 0,
+    limit: Annotated[int, Query(ge=1, le=100)] = 100,
+    q: Annotated[str | None, Query(min_length=1, max_length=100)] = None,
+) -> list[TaskPublic]:
+    """List tasks; `q` keeps only those whose title contains it, ignoring case."""
+    return store.list(completed=completed, offset=offset, limit=limit, q=q)
+
+
+@router.get("/{task_id}")
+async def read_task(task_id: int, store: StoreDep) -> TaskPublic:
+    task = store.get(task_id)
+    if task is None:
+        raise not_found()
+    return task
+
+
+@router.patch("/{task_id}")
+async def update_task(task_id: int, task_in: TaskUpdate, store: StoreDep) -> TaskPublic:
+    # exclude_unset keeps only the fields the client actually sent.
+    task = store.update(task_id, task_in.model_dump(exclude_unset=True))
+    if task is None:
+        raise not_found()
+    return task
+
+
+@router.delete("/{task_id}", status_code=status.HTTP_204_NO_CONTENT)
+async def delete_task(task_id: int, store: StoreDep) -> None:
+    if not store.delete(task_id):
+        raise not_found()
