@@ -8,6 +8,7 @@ from pwdlib import PasswordHash
 from app.config import get_settings
 
 ALGORITHM = "HS256"
+MAX_USER_ID = 2**63 - 1
 
 password_hash = PasswordHash.recommended()  # argon2
 
@@ -37,6 +38,8 @@ def read_access_token(token: str) -> int | None:
     try:
         # Naming the one accepted algorithm rejects "alg": "none" and any other.
         payload = jwt.decode(token, key, algorithms=[ALGORITHM], options={"require": ["exp", "sub"]})
-        return int(payload["sub"])
+        user_id = int(payload["sub"])
     except (jwt.InvalidTokenError, ValueError):
         return None
+    # SQL integers are 64-bit: a larger id could not even be looked up.
+    return user_id if user_id <= MAX_USER_ID else None

@@ -1,0 +1,38 @@
+"""Settings read from the environment (or a .env file) once per process."""
+
+import logging
+import secrets
+from functools import lru_cache
+
+from pydantic import SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+logger = logging.getLogger(__name__)
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore")
+
+    # A file next to wherever the server is started. Any SQLAlchemy URL works.
+    database_url: str = "sqlite:///tasks.db"
+
+    # Signs the access tokens. SecretStr keeps it out of logs and reprs.
+    secret_key: SecretStr | None = None
+    access_token_expire_minutes: int = 30
+    # Refresh tokens only buy new access tokens, so they may live much longer.
+    refresh_token_expire_minutes: int = 60 * 24 * 7  # a week
+
+    # The first admin account, created at start-up if it does not exist yet.
+    first_admin_username: str | None = None
+    first_admin_password: SecretStr | None = None
+
+
+@lru_cache
+def get_settings() -> Settings:
+    settings = Settings()
+    if settings.secret_key is None:
+        logger.warning(
+            "SECRET_KEY is not set: using a random key, so tokens will not survive a restart."
+        )
+        settings.secret_key = SecretStr(secrets.token_urlsafe(32))
+    return settings
