@@ -50,5 +50,5 @@ def read_access_token(token: str) -> AccessClaims | None:
         claims = AccessClaims(user_id=int(payload["sub"]), token_version=int(payload.get("ver", 0)))
     except (jwt.InvalidTokenError, ValueError, TypeError):
         return None
-    # SQL integers are 64-bit: a larger id could not even be looked up.
+    # SQL integers are 64-bit: an id outside them could not even be looked up.
     return claims if claims.user_id <= MAX_USER_ID else None

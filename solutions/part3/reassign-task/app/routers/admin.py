@@ -11,8 +11,8 @@ from app.models import Task, TaskPublic, TaskReassign, User, UserAdminUpdate, Us
 
 router = APIRouter(prefix="/admin", tags=["admin"])
 
-UserId = Annotated[int, Path(le=2**63 - 1)]
-TaskId = Annotated[int, Path(le=2**63 - 1)]
+UserId = Annotated[int, Path(ge=-(2**63), le=2**63 - 1)]
+TaskId = Annotated[int, Path(ge=-(2**63), le=2**63 - 1)]
 
 
 @router.get("/users")

@@ -57,8 +57,8 @@ def read_token(token: str, token_type: str) -> int | None:
     # A refresh token must not open the API, and an access token must not be refreshed.
     if payload.get("type") != token_type:
         return None
-    # SQL integers are 64-bit: a larger id could not even be looked up.
-    return user_id if user_id <= MAX_USER_ID else None
+    # SQL integers are 64-bit: an id outside them could not even be looked up.
+    return user_id if 0 < user_id <= MAX_USER_ID else None
 
 
 def read_access_token(token: str) -> int | None:
