@@ -51,4 +51,4 @@ def read_access_token(token: str) -> AccessClaims | None:
     except (jwt.InvalidTokenError, ValueError, TypeError):
         return None
     # SQL integers are 64-bit: an id outside them could not even be looked up.
-    return claims if claims.user_id <= MAX_USER_ID else None
+    return claims if 0 < claims.user_id <= MAX_USER_ID else None
