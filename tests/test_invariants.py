@@ -18,6 +18,7 @@ from workbook.verify import verify
 PARTS = parts(ROOT)
 
 
+@pytest.mark.timeout(1800)
 @pytest.mark.parametrize("part", PARTS, ids=[part.name for part in PARTS])
 def test_every_promise_holds(part) -> None:
     problems = [f"{c.name}: {c.detail}" for c in verify([part]) if not c.ok]
@@ -28,6 +29,7 @@ def test_there_are_four_parts() -> None:
     assert [part.name for part in PARTS] == ["part1", "part2", "part3", "part4"]
 
 
+@pytest.mark.timeout(1200)
 def test_part4_lessons_tests_cover_every_line_and_branch(tmp_path) -> None:
     """`cd lessons/part4 && uv run pytest` enforces 100% coverage of app/ (its pytest.ini)."""
     env = {**os.environ, "COVERAGE_FILE": str(tmp_path / ".coverage")}
