@@ -1,0 +1,124 @@
+"""The app as it really runs: a uvicorn process on a SQLite file, stopped, started again, and busy.
+
+These tests start the server with the `serve` and `live_server` fixtures of
+conftest.py, in the lesson folder, with DATABASE_URL pointing to a file in a
+temporary folder.
+"""
+
+import os
+import sqlite3
+import subprocess
+import sys
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+
+
+def create(http, title: str, **fields) -> dict:
+    response = http.post("/tasks/", json={"title": title, **fields})
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
+@pytest.mark.points(3, hint="Tables are created in the lifespan with SQLModel.metadata.create_all(engine), and rows are committed.")
+def test_tasks_survive_a_restart(serve, tmp_path):
+    """Tasks created before the server stops are all there, with the same ids, fields and created_at, after it starts again on the same database."""
+    database = tmp_path / "tasks.db"
+    first = serve(database)
+    with first.client() as http:
+        milk = create(http, "Buy milk", description="Two litres")
+        dog = create(http, "Walk the dog")
+        create(http, "Pay rent", completed=True)
+        http.patch(f"/tasks/{milk['id']}", json={"completed": True})
+        http.delete(f"/tasks/{dog['id']}")
+        before = http.get("/tasks/").json()
+    first.stop()
+
+    assert database.exists(), "the server did not create the SQLite file named by DATABASE_URL"
+    second = serve(database)
+    with second.client() as http:
+        after = http.get("/tasks/").json()
+        newest = create(http, "Call grandma")
+
+    assert len(before) == 2
+    assert after == before, "the tasks are not the same after a restart"
+    assert newest["id"] not in [task["id"] for task in before]
+
+
+@pytest.mark.points(3, hint="With `def` endpoints, FastAPI runs each request in a worker thread, each with its own session.")
+def test_fifty_tasks_created_at_once(live_server):
+    """Fifty POST /tasks/ sent at the same time all answer 201, with fifty different ids, and all fifty are listed afterwards."""
+    titles = [f"Parallel task {n}" for n in range(50)]
+    with live_server.client() as http:
+        with ThreadPoolExecutor(max_workers=50) as pool:
+            responses = list(pool.map(lambda title: http.post("/tasks/", json={"title": title}), titles))
+
+        statuses = [response.status_code for response in responses]
+        assert statuses == [201] * 50, f"not all 201: {sorted(set(statuses))}. The server said:\n{live_server.log[-2000:]}"
+        ids = {response.json()["id"] for response in responses}
+        assert len(ids) == 50, f"only {len(ids)} different ids for 50 new tasks"
+        listed = {task["id"]: task["title"] for task in http.get("/tasks/").json()}
+        assert sorted(listed[task_id] for task_id in ids if task_id in listed) == sorted(titles)
+
+
+@pytest.mark.points(2, hint="An `async def` endpoint runs on the event loop itself: a synchronous session there stops every other request. Use `def`.")
+def test_a_slow_database_does_not_stop_other_requests(live_server):
+    """While one request waits for a locked database, the server still answers GET /health at once, and the request finishes when the lock is gone."""
+    with live_server.client() as http:
+        create(http, "Make sure the table exists")
+        # Another program takes the database for itself, as a long backup would.
+        blocker = sqlite3.connect(live_server.database, isolation_level=None)
+        blocker.execute("BEGIN EXCLUSIVE")
+        try:
+            waiting: dict[str, object] = {}
+            worker = threading.Thread(target=lambda: waiting.update(response=http.post("/tasks/", json={"title": "Patient"})))
+            worker.start()
+            time.sleep(0.3)  # the POST is now waiting for the lock
+
+            started = time.monotonic()
+            health = http.get("/health", timeout=10)
+            seconds = time.monotonic() - started
+        finally:
+            blocker.execute("ROLLBACK")
+            blocker.close()
+        worker.join(timeout=20)
+
+    assert health.status_code == 200
+    assert seconds < 2, f"GET /health took {seconds:.1f} s while another request waited for the database"
+    assert "response" in waiting, "the POST that waited for the database never finished"
+    assert waiting["response"].status_code == 201
+
+
+@pytest.mark.points(2, hint="Catch SQLAlchemy's ArgumentError when creating the engine and raise SystemExit with a sentence that names DATABASE_URL.")
+def test_a_malformed_database_url_is_explained_in_one_sentence(lesson_folder):
+    """With an unusable DATABASE_URL the app refuses to start: it exits with an error code and one line naming DATABASE_URL, not a traceback."""
+    env = {name: value for name, value in os.environ.items() if name not in ("DATABASE_URL", "PYTHONSAFEPATH")}
+    urls = ["nonsense", "nosuchdatabase://somewhere/tasks"]
+    # Both at once: starting Python and importing the app takes a moment.
+    processes = [
+        subprocess.Popen(
+            [sys.executable, "-c", "import app.main"],
+            cwd=lesson_folder,
+            env={**env, "DATABASE_URL": url},
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for url in urls
+    ]
+    try:
+        errors = [process.communicate(timeout=60)[1] for process in processes]
+    finally:
+        for process in processes:
+            process.kill()
+            process.wait()
+
+    for url, process, stderr in zip(urls, processes, errors, strict=True):
+        said = [line for line in stderr.splitlines() if line.strip()]
+        assert process.returncode != 0, f"the app started with DATABASE_URL={url}"
+        assert "Traceback" not in stderr, f"with DATABASE_URL={url} the app crashed with a traceback:\n{stderr[-2000:]}"
+        assert len(said) == 1, f"with DATABASE_URL={url}, expected one line of explanation, got:\n{stderr[-2000:]}"
+        assert "DATABASE_URL" in said[0]

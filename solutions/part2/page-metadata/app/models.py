@@ -1,0 +1,70 @@
+"""The task table and the shapes a task takes on the way in and out."""
+
+from datetime import UTC, datetime
+from typing import Annotated
+
+from pydantic import StringConstraints, field_validator
+from sqlmodel import Field, SQLModel
+
+# Surrounding spaces are trimmed first, so "   " is rejected as empty.
+Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+Description = Annotated[str, Field(max_length=2000)]
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class TaskBase(SQLModel):
+    title: Title
+    description: Description | None = None
+    completed: bool = False
+
+
+class Task(TaskBase, table=True):
+    """A row of the `task` table."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    created_at: datetime = Field(default_factory=utc_now)
+
+
+class TaskCreate(TaskBase):
+    """The body of POST /tasks/. There is no `id`: the database picks it."""
+
+
+class TaskUpdate(SQLModel):
+    """The body of PATCH /tasks/{id}. Every field is optional."""
+
+    title: Title | None = None
+    description: Description | None = None
+    completed: bool | None = None
+
+    @field_validator("title", "completed")
+    @classmethod
+    def reject_null(cls, value: object) -> object:
+        # Leaving a field out means "keep it"; sending null would erase a required field.
+        if value is None:
+            raise ValueError("may be left out, but not set to null")
+        return value
+
+
+class TaskPublic(TaskBase):
+    """A task as the API returns it."""
+
+    id: int
+    created_at: datetime
+
+    @field_validator("created_at")
+    @classmethod
+    def assume_utc(cls, value: datetime) -> datetime:
+        # SQLite stores datetimes without a time zone; ours are always UTC.
+        return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+class TaskPage(SQLModel):
+    """One page of tasks, and what a client needs to ask for the next one."""
+
+    items: list[TaskPublic]
+    total: int  # every task that matches, on this page or not
+    offset: int
+    limit: int
