@@ -38,4 +38,6 @@ def get_session() -> Iterator[Session]:
         yield session
 
 
-SessionDep = Annotated[Session, Depends(get_session)]
+# scope="function": the session is closed as soon as the endpoint has returned,
+# not after the background tasks, which may take long (a slow notifier).
+SessionDep = Annotated[Session, Depends(get_session, scope="function")]

@@ -41,5 +41,5 @@ def read_access_token(token: str) -> int | None:
         user_id = int(payload["sub"])
     except (jwt.InvalidTokenError, ValueError):
         return None
-    # SQL integers are 64-bit: a larger id could not even be looked up.
-    return user_id if user_id <= MAX_USER_ID else None
+    # SQL integers are 64-bit: an id outside them could not even be looked up.
+    return user_id if 0 < user_id <= MAX_USER_ID else None

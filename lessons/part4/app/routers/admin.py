@@ -11,7 +11,7 @@ from app.models import Task, TaskPublic, User, UserAdminUpdate, UserAdminView
 
 router = APIRouter(prefix="/admin", tags=["admin"])
 
-UserId = Annotated[int, Path(le=2**63 - 1)]
+UserId = Annotated[int, Path(ge=-(2**63), le=2**63 - 1)]
 
 
 @router.get("/users")

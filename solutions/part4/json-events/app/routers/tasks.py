@@ -14,9 +14,9 @@ from app.notifications import NotifierDep, notify_safely
 
 router = APIRouter(prefix="/tasks", tags=["tasks"])
 
-# SQL integers are 64-bit: a larger number could not even be looked up.
-MAX_SQL_INT = 2**63 - 1
-TaskId = Annotated[int, Path(le=MAX_SQL_INT)]
+# SQL integers are 64-bit: a number outside that range could not even be looked up.
+MIN_SQL_INT, MAX_SQL_INT = -(2**63), 2**63 - 1
+TaskId = Annotated[int, Path(ge=MIN_SQL_INT, le=MAX_SQL_INT)]
 
 
 EventName = Literal["task_created", "task_updated", "task_deleted"]
