@@ -96,6 +96,15 @@ def test_patching_a_missing_user_is_404(client, admin_headers):
 
 
 @pytest.mark.points(1)
+@pytest.mark.parametrize("user_id", [str(2**63), str(-(2**63) - 1), "abc"])
+def test_a_user_id_that_is_no_user_id_is_422(client, admin_headers, user_id):
+    """A user id that is not a whole number, or outside the database's 64-bit range, answers 422 (never 500)."""
+    response = client.patch(f"/admin/users/{user_id}", json={"is_admin": True}, headers=admin_headers)
+
+    assert response.status_code == 422
+
+
+@pytest.mark.points(1)
 @pytest.mark.parametrize("body", [{"is_admin": False}, {"is_active": False}])
 def test_an_admin_cannot_lock_themselves_out(client, admin_headers, body):
     """An admin cannot demote or deactivate themselves (400): there must always be a way back in."""

@@ -126,9 +126,9 @@ def test_a_good_username_is_accepted(client, username):
 @pytest.mark.points(2, hint="StringConstraints(min_length=8, max_length=128) on the password.")
 def test_a_password_must_be_8_to_128_characters(client):
     """Passwords of 7 or 129 characters answer 422; 8 and 128 characters are accepted."""
-    register = lambda name, password: client.post(  # noqa: E731
-        "/auth/register", json={"username": name, "password": password}
-    )
+
+    def register(name: str, password: str):
+        return client.post("/auth/register", json={"username": name, "password": password})
 
     assert register("shorty", "x" * 7).status_code == 422
     assert register("longy", "x" * 129).status_code == 422

@@ -41,10 +41,14 @@ def browser() -> Iterator:
     """One headless Chromium for the tests of this file."""
     executable = find_chromium()
     if executable is None:
-        pytest.skip(
+        message = (
             "needs Chromium: install it with your package manager "
             "(e.g. apt-get install chromium) or set CHROMIUM_PATH"
         )
+        # In CI the browser test must run: a missing browser is a failure, not a skip.
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
     sync_api = pytest.importorskip("playwright.sync_api", reason="needs the playwright package")
     sync_api.expect.set_options(timeout=WAIT_MS)
     with sync_api.sync_playwright() as playwright:

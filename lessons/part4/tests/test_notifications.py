@@ -121,23 +121,26 @@ def test_the_default_notifier_keeps_what_the_log_held(default_notifier, client, 
 
 
 @pytest.mark.points(1, hint="Blocking file I/O goes to a worker thread: await asyncio.to_thread(...).")
-def test_the_file_notifier_writes_on_a_worker_thread(tmp_path, monkeypatch):
-    """FileNotifier.notify writes its line from a worker thread, never from the event loop's own thread."""
+def test_the_file_notifier_writes_on_a_worker_thread(tmp_path):
+    """FileNotifier.notify opens and writes its file on a worker thread, never on the event loop's own thread."""
     from app.notifications import FileNotifier
 
-    notifier = FileNotifier(tmp_path / "log.txt")
-    threads: list[threading.Thread] = []
-    append = notifier._append
-    monkeypatch.setattr(notifier, "_append", lambda line: (threads.append(threading.current_thread()), append(line)))
+    opened_on: list[threading.Thread] = []
+
+    class WatchedPath(type(tmp_path)):
+        def open(self, *args, **kwargs):
+            opened_on.append(threading.current_thread())
+            return super().open(*args, **kwargs)
 
     async def notify() -> threading.Thread:
-        await notifier.notify("alice", "Task created: Buy milk")
+        await FileNotifier(WatchedPath(tmp_path / "log.txt")).notify("alice", "Task created: Buy milk")
         return threading.current_thread()
 
     loop_thread = asyncio.run(notify())
 
     assert (tmp_path / "log.txt").read_text(encoding="utf-8") == "Notify alice: Task created: Buy milk\n"
-    assert threads and threads[0] is not loop_thread
+    assert opened_on, "the notifier did not write through its path"
+    assert all(thread is not loop_thread for thread in opened_on)
 
 
 # ---- a failing or slow notifier ---------------------------------------------------------

@@ -119,7 +119,7 @@ def test_a_task_can_be_read_back(client, auth_headers):
 
 
 @pytest.mark.points(1)
-@pytest.mark.parametrize("task_id", ["999", str(2**63 - 1)])
+@pytest.mark.parametrize("task_id", ["999", "0", "-1", str(2**63 - 1), str(-(2**63))])
 def test_a_missing_task_is_404(client, auth_headers, task_id):
     """A task id that does not exist answers 404 "Task not found"."""
     response = client.get(f"/tasks/{task_id}", headers=auth_headers)
@@ -129,7 +129,9 @@ def test_a_missing_task_is_404(client, auth_headers, task_id):
 
 
 @pytest.mark.points(1)
-@pytest.mark.parametrize("task_id", ["abc", "1.5", str(2**63), "99999999999999999999999"])
+@pytest.mark.parametrize(
+    "task_id", ["abc", "1.5", str(2**63), "99999999999999999999999", "-99999999999999999999999"]
+)
 def test_an_id_that_is_no_task_id_is_422(client, auth_headers, task_id):
     """A task id that is not a whole number, or too big for the database, answers 422 (never 500)."""
     for method in ("GET", "PATCH", "DELETE"):

@@ -205,7 +205,7 @@ class QuietSocket:
 @pytest.mark.points(
     2, hint="A bare `except:` (or `except BaseException`) swallows the cancellation too: catch WebSocketDisconnect only."
 )
-def test_the_feed_can_be_cancelled(auth_headers, client):
+def test_the_feed_can_be_cancelled():
     """When the server cancels a socket's handler (as it does on shutdown), the handler stops, forgets the socket and lets the cancellation through."""
     from types import SimpleNamespace
 
