@@ -23,12 +23,11 @@ from pathlib import Path
 from workbook import sandbox
 from workbook.catalog import Part
 from workbook.listing import LESSON, GradedTest, graded_tests
-from workbook.results import Outcome, combine, function_id, shorten
+from workbook.results import TIMEOUT_REASON, Outcome, combine, function_id, shorten
 
 PER_TEST_TIMEOUT = 60
 WATCHDOG = 600
 IMPORT_DEADLINE = 60
-STUDENT_TESTS = "tests"  # a submission's own tests; always replaced by the pristine ones
 
 GRADER_INI = """\
 [pytest]
@@ -241,13 +240,10 @@ def run_tests(
             tail = [line for line in result.output.replace(f"{scratch}/", "").splitlines() if line.strip()]
             return outcomes, "not run: the tests could not start: " + (shorten(tail[-1]) if tail else "pytest said nothing")
         if "Timeout" in result.output:
-            outcomes[running] = Outcome(running, "timeout", TIMEOUT_REASON.format(seconds=per_test_timeout))
+            outcomes[running] = Outcome(running, "timeout", TIMEOUT_REASON.format(limit=f"{per_test_timeout:g} s"))
         else:
             outcomes[running] = Outcome(running, "error", "the program ended during this test (os._exit(), a crash, or no memory left?)")
     return outcomes, f"not run: the whole test run was stopped after {watchdog:g} s"
-
-
-TIMEOUT_REASON = "took longer than {seconds:g} s and was stopped (an endless loop, or waiting for something that never comes?)"
 
 
 def read_results(path: Path) -> tuple[dict[str, Outcome], str | None, bool]:

@@ -53,12 +53,12 @@ def credit(request: pytest.FixtureRequest) -> Callable[[float], None]:
     return give
 
 
-def points_of(item: pytest.Item) -> tuple[float, str | None]:
+def points_of(item: pytest.Item) -> float:
     marker = item.get_closest_marker("points")
     if marker is None:
-        return 0, None
+        return 0.0
     points = marker.args[0] if marker.args else marker.kwargs.get("n", 1)
-    return float(points), marker.kwargs.get("hint")
+    return float(points)
 
 
 class ResultCollector:
@@ -118,10 +118,11 @@ class ResultCollector:
         points: dict[str, float] = {}
         for nodeid, outcome in self.outcomes.items():
             item = self.items.get(nodeid)
-            if item is None or points_of(item)[0] == 0:
+            worth = points_of(item) if item is not None else 0
+            if worth == 0:
                 continue
             runs.setdefault(function_id(nodeid), []).append(outcome)
-            points[function_id(nodeid)] = points_of(item)[0]
+            points[function_id(nodeid)] = worth
         earned = possible = 0.0
         for key, outcomes in runs.items():
             status, _, fraction = combine(outcomes)

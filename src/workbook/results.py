@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 MAX_REASON = 300
+TIMEOUT_REASON = "took longer than {limit} and was stopped (an endless loop, or waiting for something that never comes?)"
 
 # Worst first: when a test's phases disagree, the worst one decides.
 STATUSES = ("error", "timeout", "failed", "skipped", "passed")
@@ -56,7 +57,7 @@ class Outcome:
             status = "skipped"
         elif is_timeout(reason):
             status = "timeout"
-            reason = "took too long and was stopped (an endless loop, or waiting for something that never comes?)"
+            reason = TIMEOUT_REASON.format(limit="its time limit")
         elif when == "call":
             status = "failed"
         else:
