@@ -9,6 +9,7 @@ from app.main import app
 from app.store import TaskStore, get_store
 
 
+# --8<-- [start:client]
 @pytest.fixture
 def client() -> Iterator[TestClient]:
     """A client talking to the app, with a fresh empty store for every test."""
@@ -16,3 +17,4 @@ def client() -> Iterator[TestClient]:
     app.dependency_overrides[get_store] = lambda: fresh
     yield TestClient(app)
     app.dependency_overrides.clear()
+# --8<-- [end:client]

@@ -18,6 +18,7 @@ from app.db import get_session
 from app.main import app
 
 
+# --8<-- [start:session]
 @pytest.fixture
 def session() -> Iterator[Session]:
     """A session on a fresh in-memory database, with the tables created."""
@@ -28,8 +29,10 @@ def session() -> Iterator[Session]:
     SQLModel.metadata.create_all(engine)
     with Session(engine) as session:
         yield session
+# --8<-- [end:session]
 
 
+# --8<-- [start:client]
 @pytest.fixture
 def client(session: Session) -> Iterator[TestClient]:
     """A client whose requests use the in-memory database instead of the real one."""
@@ -37,6 +40,7 @@ def client(session: Session) -> Iterator[TestClient]:
     # No `with`: the lifespan (which creates tables in the real database) does not run.
     yield TestClient(app)
     app.dependency_overrides.clear()
+# --8<-- [end:client]
 
 
 # ---- a real server ----------------------------------------------------------

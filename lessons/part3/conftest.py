@@ -43,6 +43,7 @@ def client(session: Session) -> Iterator[TestClient]:
 PASSWORD = "correct horse battery"
 
 
+# --8<-- [start:login]
 @pytest.fixture
 def login(client: TestClient) -> Callable[..., dict[str, str]]:
     """A function that registers a user, logs in, and returns their auth header."""
@@ -55,6 +56,7 @@ def login(client: TestClient) -> Callable[..., dict[str, str]]:
         return {"Authorization": f"Bearer {response.json()['access_token']}"}
 
     return register_and_login
+# --8<-- [end:login]
 
 
 @pytest.fixture
@@ -63,6 +65,7 @@ def auth_headers(login: Callable[..., dict[str, str]]) -> dict[str, str]:
     return login("alice")
 
 
+# --8<-- [start:admin-headers]
 @pytest.fixture
 def admin_headers(client: TestClient, session: Session) -> dict[str, str]:
     """The Authorization header of an admin, "root", made directly in the database."""
@@ -70,6 +73,7 @@ def admin_headers(client: TestClient, session: Session) -> dict[str, str]:
     response = client.post("/auth/token", data={"username": "root", "password": PASSWORD})
     assert response.status_code == 200, response.text
     return {"Authorization": f"Bearer {response.json()['access_token']}"}
+# --8<-- [end:admin-headers]
 
 
 # ---- a real server --------------------------------------------------------

@@ -26,6 +26,7 @@ from app.notifications import get_notifier
 from app.users import create_user
 
 
+# --8<-- [start:quick-hashing]
 @pytest.fixture(scope="session", autouse=True)
 def quick_password_hashing() -> Iterator[None]:
     """Hash passwords with a cheap argon2 setting while the tests run.
@@ -42,6 +43,7 @@ def quick_password_hashing() -> Iterator[None]:
         if hasattr(security_module, "DUMMY_HASH"):
             patch.setattr(security_module, "DUMMY_HASH", quick.hash("not anybody's password"))
         yield
+# --8<-- [end:quick-hashing]
 
 
 @pytest.fixture
@@ -56,6 +58,7 @@ def session() -> Iterator[Session]:
         yield session
 
 
+# --8<-- [start:recording-notifier]
 class RecordingNotifier:
     """A notifier that remembers what it was asked to send, instead of sending it."""
 
@@ -64,6 +67,7 @@ class RecordingNotifier:
 
     async def notify(self, username: str, message: str) -> None:
         self.sent.append((username, message))
+# --8<-- [end:recording-notifier]
 
 
 @pytest.fixture
@@ -72,6 +76,7 @@ def notifier() -> RecordingNotifier:
     return RecordingNotifier()
 
 
+# --8<-- [start:client]
 @pytest.fixture
 def client(session: Session, notifier: RecordingNotifier) -> Iterator[TestClient]:
     """A client whose requests use the in-memory database instead of the real one,
@@ -81,6 +86,7 @@ def client(session: Session, notifier: RecordingNotifier) -> Iterator[TestClient
     # No `with`: the lifespan (which creates tables in the real database) does not run.
     yield TestClient(app)
     app.dependency_overrides.clear()
+# --8<-- [end:client]
 
 
 PASSWORD = "correct horse battery"
@@ -212,6 +218,7 @@ class LiveServer:
         self._socket.close()
 
 
+# --8<-- [start:live-server]
 @pytest.fixture
 def live_server(temp_database: Engine, notifier: RecordingNotifier) -> Iterator[LiveServer]:
     """The app in a real uvicorn server (see LiveServer) on a fresh SQLite file,
@@ -230,3 +237,4 @@ def live_server(temp_database: Engine, notifier: RecordingNotifier) -> Iterator[
     yield server
     server.stop()
     app.dependency_overrides.clear()
+# --8<-- [end:live-server]

@@ -4,19 +4,24 @@ from typing import Annotated
 
 from pydantic import BaseModel, Field, StringConstraints, field_validator
 
+# --8<-- [start:title-types]
 # Surrounding spaces are trimmed first, so "   " is rejected as empty.
 Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 Description = Annotated[str, Field(max_length=2000)]
+# --8<-- [end:title-types]
 
 
+# --8<-- [start:task-create]
 class TaskCreate(BaseModel):
     """The body of POST /tasks/. There is no `id`: the server picks it."""
 
     title: Title
     description: Description | None = None
     completed: bool = False
+# --8<-- [end:task-create]
 
 
+# --8<-- [start:task-update]
 class TaskUpdate(BaseModel):
     """The body of PATCH /tasks/{id}. Every field is optional."""
 
@@ -31,8 +36,10 @@ class TaskUpdate(BaseModel):
         if value is None:
             raise ValueError("may be left out, but not set to null")
         return value
+# --8<-- [end:task-update]
 
 
+# --8<-- [start:task-public]
 class TaskPublic(BaseModel):
     """A task as the API returns it."""
 
@@ -40,3 +47,4 @@ class TaskPublic(BaseModel):
     title: str
     description: str | None = None
     completed: bool = False
+# --8<-- [end:task-public]

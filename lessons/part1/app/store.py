@@ -7,6 +7,7 @@ from fastapi import Depends
 from app.models import TaskCreate, TaskPublic
 
 
+# --8<-- [start:task-store]
 class TaskStore:
     """Keeps tasks in a dict for as long as the process runs."""
 
@@ -37,8 +38,10 @@ class TaskStore:
 
     def delete(self, task_id: int) -> bool:
         return self._tasks.pop(task_id, None) is not None
+# --8<-- [end:task-store]
 
 
+# --8<-- [start:store-dependency]
 store = TaskStore()
 
 
@@ -48,3 +51,4 @@ def get_store() -> TaskStore:
 
 
 StoreDep = Annotated[TaskStore, Depends(get_store)]
+# --8<-- [end:store-dependency]

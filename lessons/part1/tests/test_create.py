@@ -5,6 +5,7 @@ import pytest
 TASK_FIELDS = {"id", "title", "description", "completed"}
 
 
+# --8<-- [start:answers-201]
 @pytest.mark.points(2, hint="status_code=201 goes on the route decorator: @router.post(\"/\", status_code=...).")
 def test_creating_a_task_answers_201_with_the_task(client):
     """POST /tasks/ answers 201 with the new task: the title and description sent, completed false, and an integer id."""
@@ -17,6 +18,7 @@ def test_creating_a_task_answers_201_with_the_task(client):
     assert task["title"] == "Buy milk"
     assert task["description"] == "Two litres"
     assert task["completed"] is False
+# --8<-- [end:answers-201]
 
 
 @pytest.mark.points(2, hint="TaskCreate has no id field, so an id in the body is never read.")

@@ -9,6 +9,7 @@ def create(client, title: str = "Buy milk", **fields) -> dict:
     return response.json()
 
 
+# --8<-- [start:only-the-fields-sent]
 @pytest.mark.points(3, hint="task_in.model_dump(exclude_unset=True) keeps only the fields the client sent.")
 def test_patch_changes_only_the_fields_sent(client):
     """PATCH with only `completed` marks the task done and keeps its title and description; PATCH with only `title` keeps the rest."""
@@ -23,6 +24,7 @@ def test_patch_changes_only_the_fields_sent(client):
 
     assert response.status_code == 200
     assert response.json() == {**task, "completed": True, "title": "Buy oat milk"}
+# --8<-- [end:only-the-fields-sent]
 
 
 @pytest.mark.points(2)

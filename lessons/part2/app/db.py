@@ -11,6 +11,7 @@ from sqlmodel import Session, SQLModel, create_engine
 from app.config import get_settings
 
 
+# --8<-- [start:engine]
 def create_db_engine(url: str) -> Engine:
     """An engine for `url`, or a one-sentence exit if the URL is unusable."""
     # SQLite objects may only be used by the thread that made them, unless told
@@ -26,12 +27,14 @@ def create_db_engine(url: str) -> Engine:
 
 
 engine = create_db_engine(get_settings().database_url)
+# --8<-- [end:engine]
 
 
 def create_db_and_tables() -> None:
     SQLModel.metadata.create_all(engine)
 
 
+# --8<-- [start:session]
 def get_session() -> Iterator[Session]:
     """One session per request, closed when the response is done."""
     with Session(engine) as session:
@@ -39,3 +42,4 @@ def get_session() -> Iterator[Session]:
 
 
 SessionDep = Annotated[Session, Depends(get_session)]
+# --8<-- [end:session]

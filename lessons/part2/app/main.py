@@ -9,6 +9,7 @@ from app.db import create_db_and_tables
 from app.routers import tasks
 
 
+# --8<-- [start:lifespan]
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     # Runs once before the first request: make sure the tables exist.
@@ -17,6 +18,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
 
 
 app = FastAPI(title="Task Manager", version="2.0.0", lifespan=lifespan)
+# --8<-- [end:lifespan]
 app.include_router(tasks.router)
 
 

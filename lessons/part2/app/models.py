@@ -15,6 +15,7 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
+# --8<-- [start:task-table]
 class TaskBase(SQLModel):
     title: Title
     description: Description | None = None
@@ -26,6 +27,7 @@ class Task(TaskBase, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     created_at: datetime = Field(default_factory=utc_now)
+# --8<-- [end:task-table]
 
 
 class TaskCreate(TaskBase):
@@ -48,6 +50,7 @@ class TaskUpdate(SQLModel):
         return value
 
 
+# --8<-- [start:task-public]
 class TaskPublic(TaskBase):
     """A task as the API returns it."""
 
@@ -59,3 +62,4 @@ class TaskPublic(TaskBase):
     def assume_utc(cls, value: datetime) -> datetime:
         # SQLite stores datetimes without a time zone; ours are always UTC.
         return value if value.tzinfo else value.replace(tzinfo=UTC)
+# --8<-- [end:task-public]

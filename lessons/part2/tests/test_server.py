@@ -22,6 +22,7 @@ def create(http, title: str, **fields) -> dict:
     return response.json()
 
 
+# --8<-- [start:restart]
 @pytest.mark.points(3, hint="Tables are created in the lifespan with SQLModel.metadata.create_all(engine), and rows are committed.")
 def test_tasks_survive_a_restart(serve, tmp_path):
     """Tasks created before the server stops are all there, with the same ids, fields and created_at, after it starts again on the same database."""
@@ -45,6 +46,7 @@ def test_tasks_survive_a_restart(serve, tmp_path):
     assert len(before) == 2
     assert after == before, "the tasks are not the same after a restart"
     assert newest["id"] not in [task["id"] for task in before]
+# --8<-- [end:restart]
 
 
 @pytest.mark.points(3, hint="With `def` endpoints, FastAPI runs each request in a worker thread, each with its own session.")
@@ -63,6 +65,7 @@ def test_fifty_tasks_created_at_once(live_server):
         assert sorted(listed[task_id] for task_id in ids if task_id in listed) == sorted(titles)
 
 
+# --8<-- [start:slow-database]
 @pytest.mark.points(2, hint="An `async def` endpoint runs on the event loop itself: a synchronous session there stops every other request. Use `def`.")
 def test_a_slow_database_does_not_stop_other_requests(live_server):
     """While one request waits for a locked database, the server still answers GET /health at once, and the request finishes when the lock is gone."""
@@ -89,6 +92,7 @@ def test_a_slow_database_does_not_stop_other_requests(live_server):
     assert seconds < 2, f"GET /health took {seconds:.1f} s while another request waited for the database"
     assert "response" in waiting, "the POST that waited for the database never finished"
     assert waiting["response"].status_code == 201
+# --8<-- [end:slow-database]
 
 
 @pytest.mark.points(2, hint="Catch SQLAlchemy's ArgumentError when creating the engine and raise SystemExit with a sentence that names DATABASE_URL.")

@@ -9,6 +9,7 @@ from app.core.security import read_access_token
 from app.db import SessionDep
 from app.models import User
 
+# --8<-- [start:current-user]
 oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/auth/token")
 TokenDep = Annotated[str, Depends(oauth2_scheme)]
 
@@ -28,8 +29,10 @@ def get_current_user(session: SessionDep, token: TokenDep) -> User:
 
 
 CurrentUser = Annotated[User, Depends(get_current_user)]
+# --8<-- [end:current-user]
 
 
+# --8<-- [start:admin-user]
 def get_admin_user(user: CurrentUser) -> User:
     if not user.is_admin:
         raise HTTPException(status_code=status.HTTP_403_FORBIDDEN, detail="Admins only")
@@ -37,3 +40,4 @@ def get_admin_user(user: CurrentUser) -> User:
 
 
 AdminUser = Annotated[User, Depends(get_admin_user)]
+# --8<-- [end:admin-user]

@@ -14,6 +14,7 @@ from app.routers import admin, auth, tasks
 from app.users import create_user, get_user_by_username
 
 
+# --8<-- [start:first-admin]
 def create_first_admin() -> None:
     """Create the admin named in the settings, unless that user already exists."""
     settings = get_settings()
@@ -23,8 +24,10 @@ def create_first_admin() -> None:
         if get_user_by_username(session, settings.first_admin_username) is None:
             password = settings.first_admin_password.get_secret_value()
             create_user(session, settings.first_admin_username, password, is_admin=True)
+# --8<-- [end:first-admin]
 
 
+# --8<-- [start:lifespan]
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     # Runs once before the first request.
@@ -39,6 +42,7 @@ app.add_exception_handler(RequestValidationError, validation_error_handler)
 app.include_router(auth.router)
 app.include_router(tasks.router)
 app.include_router(admin.router)
+# --8<-- [end:lifespan]
 
 
 @app.get("/health", tags=["health"])

@@ -15,6 +15,7 @@ Username = Annotated[
 Password = Annotated[str, StringConstraints(min_length=8, max_length=128)]
 
 
+# --8<-- [start:user-table]
 class User(SQLModel, table=True):
     """A row of the `user` table. Only the hash of the password is stored."""
 
@@ -26,8 +27,10 @@ class User(SQLModel, table=True):
     hashed_password: str
     is_admin: bool = False
     is_active: bool = True
+# --8<-- [end:user-table]
 
 
+# --8<-- [start:user-shapes]
 class UserCreate(SQLModel):
     """The body of POST /auth/register."""
 
@@ -54,11 +57,14 @@ class UserAdminUpdate(SQLModel):
 
     is_admin: bool | None = None
     is_active: bool | None = None
+# --8<-- [end:user-shapes]
 
 
+# --8<-- [start:token]
 class Token(SQLModel):
     access_token: str
     token_type: str = "bearer"
+# --8<-- [end:token]
 
 
 # ---- tasks -------------------------------------------------------------
@@ -78,12 +84,14 @@ class TaskBase(SQLModel):
     completed: bool = False
 
 
+# --8<-- [start:task-table]
 class Task(TaskBase, table=True):
     """A row of the `task` table."""
 
     id: int | None = Field(default=None, primary_key=True)
     created_at: datetime = Field(default_factory=utc_now)
     owner_id: int = Field(foreign_key="user.id", index=True)
+# --8<-- [end:task-table]
 
 
 class TaskCreate(TaskBase):

@@ -11,14 +11,17 @@ def get_user_by_username(session: Session, username: str) -> User | None:
     return session.exec(query).first()
 
 
+# --8<-- [start:create-user]
 def create_user(session: Session, username: str, password: str, is_admin: bool = False) -> User:
     user = User(username=username, hashed_password=hash_password(password), is_admin=is_admin)
     session.add(user)
     session.commit()
     session.refresh(user)
     return user
+# --8<-- [end:create-user]
 
 
+# --8<-- [start:authenticate]
 def authenticate(session: Session, username: str, password: str) -> User | None:
     """The user with this username and password, or None."""
     user = get_user_by_username(session, username)
@@ -28,3 +31,4 @@ def authenticate(session: Session, username: str, password: str) -> User | None:
     if not verify_password(password, user.hashed_password):
         return None
     return user
+# --8<-- [end:authenticate]

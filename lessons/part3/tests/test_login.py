@@ -58,6 +58,7 @@ def test_a_wrong_password_answers_401(client):
     assert "access_token" not in response.text
 
 
+# --8<-- [start:same-401]
 @pytest.mark.points(2, hint="One HTTPException for both cases, raised in one place.")
 def test_an_unknown_user_gets_the_same_answer_as_a_wrong_password(client):
     """An unknown username and a wrong password get the very same 401 answer, so nobody can find out which usernames exist."""
@@ -69,6 +70,7 @@ def test_an_unknown_user_gets_the_same_answer_as_a_wrong_password(client):
     assert wrong_password.status_code == unknown_user.status_code == 401
     assert unknown_user.json() == wrong_password.json()
     assert unknown_user.headers.get("www-authenticate") == wrong_password.headers.get("www-authenticate")
+# --8<-- [end:same-401]
 
 
 @pytest.mark.points(

@@ -178,6 +178,7 @@ def test_delete_answers_204_and_the_task_is_gone(client, auth_headers):
     assert client.delete(f"/tasks/{task['id']}", headers=auth_headers).status_code == 404
 
 
+# --8<-- [start:not-yours]
 @pytest.mark.points(3, hint="One helper that finds the user's own task, or raises the same 404 as for a missing id.")
 def test_another_users_task_answers_404_exactly_like_a_missing_one(client, login):
     """Reading, changing or deleting somebody else's task answers exactly what a missing task answers (404, same body), and the task stays untouched."""
@@ -195,6 +196,7 @@ def test_another_users_task_answers_404_exactly_like_a_missing_one(client, login
         assert response.status_code == 404, f"{method} of another user's task answered {response.status_code}"
         assert response.json() == missing.json(), f"{method} should answer exactly like a missing task"
     assert client.get(f"/tasks/{task['id']}", headers=alice).json() == task
+# --8<-- [end:not-yours]
 
 
 @pytest.mark.points(1, hint="TaskUpdate has no owner_id field.")

@@ -94,6 +94,7 @@ def test_a_token_edited_after_signing_is_401(client, auth_headers):
     assert_rejected(client.get("/auth/me", headers=bearer(f"{header}.{edited}.{signature}")))
 
 
+# --8<-- [start:alg-none]
 @pytest.mark.points(2, hint="Name the one algorithm you accept: jwt.decode(..., algorithms=['HS256']).")
 def test_an_unsigned_alg_none_token_is_401(client, auth_headers):
     """A token that says "alg": "none" and carries no signature answers 401, whatever it claims."""
@@ -103,6 +104,7 @@ def test_an_unsigned_alg_none_token_is_401(client, auth_headers):
 
         assert_rejected(client.get("/auth/me", headers=bearer(unsigned + ".")))
         assert_rejected(client.get("/auth/me", headers=bearer(unsigned)))
+# --8<-- [end:alg-none]
 
 
 @pytest.mark.points(2, hint='Put an "exp" claim in every token; jwt.decode rejects it once it has passed.')

@@ -32,6 +32,7 @@ def create_db_and_tables() -> None:
     SQLModel.metadata.create_all(engine)
 
 
+# --8<-- [start:session]
 def get_session() -> Iterator[Session]:
     """One session per request, closed when the response is done."""
     with Session(engine) as session:
@@ -41,3 +42,4 @@ def get_session() -> Iterator[Session]:
 # scope="function": the session is closed as soon as the endpoint has returned,
 # not after the background tasks, which may take long (a slow notifier).
 SessionDep = Annotated[Session, Depends(get_session, scope="function")]
+# --8<-- [end:session]

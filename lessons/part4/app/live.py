@@ -9,9 +9,11 @@ from fastapi import WebSocket, WebSocketDisconnect
 logger = logging.getLogger(__name__)
 
 
+# --8<-- [start:manager]
 class ConnectionManager:
     """Keeps each user's open sockets and sends them their events."""
 
+    # --8<-- [start:bookkeeping]
     def __init__(self, send_timeout: float) -> None:
         self.send_timeout = send_timeout
         self._sockets: defaultdict[int, set[WebSocket]] = defaultdict(set)
@@ -29,7 +31,9 @@ class ConnectionManager:
 
     def count(self, user_id: int) -> int:
         return len(self._sockets.get(user_id, ()))
+    # --8<-- [end:bookkeeping]
 
+    # --8<-- [start:send]
     async def send_to_user(self, user_id: int, message: str) -> None:
         """Send `message` to every socket of one user, all at once.
 
@@ -50,3 +54,5 @@ class ConnectionManager:
             logger.info("Dropping a WebSocket that could not take a message: %r", error)
             return False
         return True
+    # --8<-- [end:send]
+# --8<-- [end:manager]

@@ -28,6 +28,7 @@ class FakeSocket:
         self.received.append(message)
 
 
+# --8<-- [start:closed-socket]
 class ClosedSocket(FakeSocket):
     """A socket whose client has gone: sending raises, as Starlette does."""
 
@@ -39,8 +40,10 @@ class ClosedSocket(FakeSocket):
     async def send_text(self, message: str) -> None:
         self.attempts += 1
         raise self.error
+# --8<-- [end:closed-socket]
 
 
+# --8<-- [start:stalled-socket]
 class StalledSocket(FakeSocket):
     """A socket whose client stopped reading: a send never finishes."""
 
@@ -56,6 +59,7 @@ class StalledSocket(FakeSocket):
             await asyncio.Event().wait()  # forever, unless cancelled
         finally:
             self.stuck = False
+# --8<-- [end:stalled-socket]
 
 
 class WitnessSocket(FakeSocket):
@@ -108,6 +112,7 @@ def test_a_message_goes_to_every_socket_of_one_user_only():
     assert bob.received == []
 
 
+# --8<-- [start:dead-socket]
 @pytest.mark.points(3, hint="Catch WebSocketDisconnect and RuntimeError for each socket, not around the whole loop.")
 @pytest.mark.parametrize(
     "error",
@@ -124,8 +129,10 @@ def test_a_dead_socket_is_dropped_and_the_others_still_get_the_message(error):
     assert alive.received == ["Task created: Buy milk", "Task updated: Buy milk"]
     assert dead.attempts == 1, "a socket that failed once should not be tried again"
     assert manager.count(1) == 1
+# --8<-- [end:dead-socket]
 
 
+# --8<-- [start:stalled]
 @pytest.mark.points(3, hint="Send to all sockets at once (asyncio.gather), each under asyncio.timeout(...).")
 def test_a_stalled_socket_never_delays_the_others():
     """While one socket is stuck in a send, the user's other sockets already have the message; the stuck one is dropped after the timeout."""
@@ -141,6 +148,7 @@ def test_a_stalled_socket_never_delays_the_others():
     assert stalled.attempts == 1
     assert not stalled.stuck, "the stalled send should be given up (cancelled) after the timeout"
     assert manager.count(1) == 2
+# --8<-- [end:stalled]
 
 
 @pytest.mark.points(1)

@@ -43,12 +43,14 @@ def default_notifier(client, notifications_log):
 # ---- the notifier is called, and can be replaced ---------------------------------------
 
 
+# --8<-- [start:notifies-owner]
 @pytest.mark.points(3, hint="background_tasks.add_task(notify_safely, notifier, user.username, message, task.id)")
 def test_creating_a_task_notifies_its_owner(client, auth_headers, notifier):
     """Creating a task calls the notifier once with the owner's username and "Task created: {title}"."""
     add(client, auth_headers, "Buy milk")
 
     assert notifier.sent == [("alice", "Task created: Buy milk")]
+# --8<-- [end:notifies-owner]
 
 
 @pytest.mark.points(1)
@@ -79,6 +81,7 @@ def test_each_user_is_notified_of_their_own_tasks(client, login, notifier):
     assert notifier.sent == [("alice", "Task created: Alice's task"), ("bob", "Task created: Bob's task")]
 
 
+# --8<-- [start:override]
 @pytest.mark.points(
     2,
     hint="Overriding a plain function (send_notification) does nothing: override the dependency, get_notifier.",
@@ -91,6 +94,7 @@ def test_overriding_get_notifier_really_replaces_the_default_notifier(
 
     assert notifier.sent == [("alice", "Task created: Buy milk")]
     assert not notifications_log.exists(), "the default notifier ran although get_notifier was overridden"
+# --8<-- [end:override]
 
 
 # ---- the default notifier ---------------------------------------------------------------
@@ -146,11 +150,14 @@ def test_the_file_notifier_writes_on_a_worker_thread(tmp_path):
 # ---- a failing or slow notifier ---------------------------------------------------------
 
 
+# --8<-- [start:broken-notifier]
 class BrokenNotifier:
     async def notify(self, username: str, message: str) -> None:
         raise ConnectionError("the mail server is down")
+# --8<-- [end:broken-notifier]
 
 
+# --8<-- [start:failing]
 @pytest.mark.points(
     2, hint="Run the notifier inside try/except Exception and log the failure with logger.exception(...)."
 )
@@ -169,8 +176,10 @@ def test_a_failing_notifier_does_not_break_the_response_and_is_logged(client, au
     assert re.search(rf"\b{task['id']}\b", errors[-1].getMessage()), "the log line should name the task's id"
     assert "the mail server is down" in caplog.text, "log the exception itself too (logger.exception)"
     assert client.get(f"/tasks/{task['id']}", headers=auth_headers).status_code == 200
+# --8<-- [end:failing]
 
 
+# --8<-- [start:gated-notifier]
 class GatedNotifier:
     """A notifier that, once called, waits until the test lets it finish."""
 
@@ -184,8 +193,10 @@ class GatedNotifier:
         released = await asyncio.to_thread(self.release.wait, 20)
         self.sent.append((username, message, released))
         self.finished.set()
+# --8<-- [end:gated-notifier]
 
 
+# --8<-- [start:slow]
 @pytest.mark.points(
     3,
     hint="Do not await the notifier in the route: background_tasks.add_task(...) runs it after the response is sent.",
@@ -209,8 +220,10 @@ def test_a_slow_notifier_does_not_delay_the_response(live_server):
     assert response.status_code == 201
     assert notifier.finished.wait(10), "the notifier was never called, or never finished"
     assert notifier.sent == [("alice", "Task created: Write the report", True)]
+# --8<-- [end:slow]
 
 
+# --8<-- [start:busy-connections]
 @pytest.mark.points(
     2,
     hint='A session from a `yield` dependency stays open until the background tasks are done, unless it is declared with Depends(..., scope="function").',
@@ -237,8 +250,10 @@ def test_busy_notifiers_do_not_hold_on_to_database_connections(live_server):
             notifier.release.set()
 
     assert [response.status_code for response in answers] == [201] * 30
+# --8<-- [end:busy-connections]
 
 
+# --8<-- [start:live-first]
 @pytest.mark.points(
     2, hint="Background tasks run one after the other: schedule the quick live update before the notifier."
 )
@@ -267,3 +282,4 @@ def test_a_slow_notifier_does_not_hold_back_the_live_update(live_server):
 
     assert message == "Task created: Call the bank"
     assert notifier.finished.wait(10)
+# --8<-- [end:live-first]

@@ -313,6 +313,7 @@ class GatedSessions:
             yield session
 
 
+# --8<-- [start:slow-database]
 @pytest.mark.points(
     2, hint="An `async def` endpoint runs on the event loop: with a synchronous session, make it a plain `def`."
 )
@@ -342,3 +343,4 @@ def test_a_slow_database_does_not_stop_the_server(live_server, temp_database):
             sessions.gate.set()
             creating.join(10)
     assert [response.status_code for response in answers] == [201]
+# --8<-- [end:slow-database]

@@ -32,6 +32,7 @@ def in_minutes(minutes: float) -> int:
     return int((datetime.now(UTC) + timedelta(minutes=minutes)).timestamp())
 
 
+# --8<-- [start:feed]
 @contextmanager
 def feed(client, headers: dict[str, str]) -> Iterator:
     """The open /ws/tasks socket of the user these headers belong to."""
@@ -40,6 +41,7 @@ def feed(client, headers: dict[str, str]) -> Iterator:
             yield websocket
     except WebSocketDisconnect as closed:
         pytest.fail(f"the server closed /ws/tasks (code {closed.code}) while a logged-in user was using it")
+# --8<-- [end:feed]
 
 
 def add(client, headers, title: str) -> dict:
@@ -60,6 +62,7 @@ def assert_closed_with_1008(client, url: str) -> None:
 # ---- who may listen ---------------------------------------------------------------------
 
 
+# --8<-- [start:needs-token]
 @pytest.mark.points(
     3, hint="Read the token from ?token=, and close with status.WS_1008_POLICY_VIOLATION when there is no valid user."
 )
@@ -80,6 +83,7 @@ def test_the_feed_needs_a_valid_token(client, auth_headers, token):
     url = "/ws/tasks" if token == "no token" else f"/ws/tasks?token={tokens.get(token, token)}"
 
     assert_closed_with_1008(client, url)
+# --8<-- [end:needs-token]
 
 
 @pytest.mark.points(2, hint="Check user.is_active in the WebSocket's user lookup too.")
@@ -98,6 +102,7 @@ def test_a_deactivated_user_cannot_listen(client, session, auth_headers):
 # ---- what a user hears ------------------------------------------------------------------
 
 
+# --8<-- [start:every-change]
 @pytest.mark.points(3, hint="After each change, background_tasks.add_task(live.send_to_user, user.id, message).")
 def test_a_user_hears_every_change_to_their_tasks(client, auth_headers):
     """Creating, changing and deleting a task send "Task created: ...", "Task updated: ..." and "Task deleted: ...", in order."""
@@ -115,6 +120,7 @@ def test_a_user_hears_every_change_to_their_tasks(client, auth_headers):
         "Task updated: Buy oat milk",
         "Task deleted: Buy oat milk",
     ]
+# --8<-- [end:every-change]
 
 
 @pytest.mark.points(

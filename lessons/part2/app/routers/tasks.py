@@ -10,15 +10,18 @@ from app.models import Task, TaskCreate, TaskPublic, TaskUpdate
 
 router = APIRouter(prefix="/tasks", tags=["tasks"])
 
+# --8<-- [start:task-id]
 # SQL integers are 64-bit: a number outside that range could not even be looked up.
 MIN_SQL_INT, MAX_SQL_INT = -(2**63), 2**63 - 1
 TaskId = Annotated[int, Path(ge=MIN_SQL_INT, le=MAX_SQL_INT)]
+# --8<-- [end:task-id]
 
 
 def not_found() -> HTTPException:
     return HTTPException(status_code=status.HTTP_404_NOT_FOUND, detail="Task not found")
 
 
+# --8<-- [start:create]
 @router.post("/", status_code=status.HTTP_201_CREATED)
 def create_task(task_in: TaskCreate, session: SessionDep) -> TaskPublic:
     task = Task.model_validate(task_in)
@@ -26,8 +29,10 @@ def create_task(task_in: TaskCreate, session: SessionDep) -> TaskPublic:
     session.commit()
     session.refresh(task)
     return task
+# --8<-- [end:create]
 
 
+# --8<-- [start:list]
 @router.get("/")
 def list_tasks(
     session: SessionDep,
@@ -39,16 +44,20 @@ def list_tasks(
     if completed is not None:
         query = query.where(Task.completed == completed)
     return session.exec(query.offset(offset).limit(limit)).all()
+# --8<-- [end:list]
 
 
+# --8<-- [start:read]
 @router.get("/{task_id}")
 def read_task(task_id: TaskId, session: SessionDep) -> TaskPublic:
     task = session.get(Task, task_id)
     if task is None:
         raise not_found()
     return task
+# --8<-- [end:read]
 
 
+# --8<-- [start:update]
 @router.patch("/{task_id}")
 def update_task(task_id: TaskId, task_in: TaskUpdate, session: SessionDep) -> TaskPublic:
     task = session.get(Task, task_id)
@@ -60,8 +69,10 @@ def update_task(task_id: TaskId, task_in: TaskUpdate, session: SessionDep) -> Ta
     session.commit()
     session.refresh(task)
     return task
+# --8<-- [end:update]
 
 
+# --8<-- [start:delete]
 @router.delete("/{task_id}", status_code=status.HTTP_204_NO_CONTENT)
 def delete_task(task_id: TaskId, session: SessionDep) -> None:
     task = session.get(Task, task_id)
@@ -69,3 +80,4 @@ def delete_task(task_id: TaskId, session: SessionDep) -> None:
         raise not_found()
     session.delete(task)
     session.commit()
+# --8<-- [end:delete]

@@ -10,6 +10,7 @@ from app.config import get_settings
 ALGORITHM = "HS256"
 MAX_USER_ID = 2**63 - 1
 
+# --8<-- [start:hashing]
 password_hash = PasswordHash.recommended()  # argon2
 
 # Checked against when a username does not exist, so that answering "wrong
@@ -23,8 +24,10 @@ def hash_password(password: str) -> str:
 
 def verify_password(password: str, hashed: str) -> bool:
     return password_hash.verify(password, hashed)
+# --8<-- [end:hashing]
 
 
+# --8<-- [start:tokens]
 def create_access_token(user_id: int) -> str:
     settings = get_settings()
     expires = datetime.now(UTC) + timedelta(minutes=settings.access_token_expire_minutes)
@@ -43,3 +46,4 @@ def read_access_token(token: str) -> int | None:
         return None
     # SQL integers are 64-bit: an id outside them could not even be looked up.
     return user_id if 0 < user_id <= MAX_USER_ID else None
+# --8<-- [end:tokens]

@@ -14,6 +14,7 @@ router = APIRouter(prefix="/admin", tags=["admin"])
 UserId = Annotated[int, Path(ge=-(2**63), le=2**63 - 1)]
 
 
+# --8<-- [start:list]
 @router.get("/users")
 def list_users(admin: AdminUser, session: SessionDep) -> list[UserAdminView]:
     return session.exec(select(User).order_by(User.id)).all()
@@ -22,8 +23,10 @@ def list_users(admin: AdminUser, session: SessionDep) -> list[UserAdminView]:
 @router.get("/tasks")
 def list_all_tasks(admin: AdminUser, session: SessionDep) -> list[TaskPublic]:
     return session.exec(select(Task).order_by(Task.id)).all()
+# --8<-- [end:list]
 
 
+# --8<-- [start:update-user]
 @router.patch("/users/{user_id}")
 def update_user(
     user_id: UserId, user_in: UserAdminUpdate, admin: AdminUser, session: SessionDep
@@ -44,3 +47,4 @@ def update_user(
     session.commit()
     session.refresh(user)
     return user
+# --8<-- [end:update-user]

@@ -14,6 +14,7 @@ from app.users import authenticate, create_user, get_user_by_username
 
 router = APIRouter(prefix="/auth", tags=["auth"])
 
+# --8<-- [start:register]
 USERNAME_TAKEN = HTTPException(status_code=status.HTTP_409_CONFLICT, detail="Username already taken")
 
 
@@ -27,8 +28,10 @@ def register(user_in: UserCreate, session: SessionDep) -> UserPublic:
         # Someone else registered the same name between our check and our insert.
         session.rollback()
         raise USERNAME_TAKEN from None
+# --8<-- [end:register]
 
 
+# --8<-- [start:login]
 @router.post("/token")
 def login(form: Annotated[OAuth2PasswordRequestForm, Depends()], session: SessionDep) -> Token:
     user = authenticate(session, form.username, form.password)
@@ -42,8 +45,11 @@ def login(form: Annotated[OAuth2PasswordRequestForm, Depends()], session: Sessio
     if not user.is_active:
         raise HTTPException(status_code=status.HTTP_403_FORBIDDEN, detail="Inactive user")
     return Token(access_token=create_access_token(user.id))
+# --8<-- [end:login]
 
 
+# --8<-- [start:me]
 @router.get("/me")
 def read_me(user: CurrentUser) -> UserPublic:
     return user
+# --8<-- [end:me]

@@ -16,6 +16,7 @@ MIN_SQL_INT, MAX_SQL_INT = -(2**63), 2**63 - 1
 TaskId = Annotated[int, Path(ge=MIN_SQL_INT, le=MAX_SQL_INT)]
 
 
+# --8<-- [start:get-own-task]
 def get_own_task(session: Session, task_id: int, user: User) -> Task:
     """The user's task with this id. Someone else's task is "not found" too,
     so that nobody can learn which ids exist."""
@@ -23,8 +24,10 @@ def get_own_task(session: Session, task_id: int, user: User) -> Task:
     if task is None or task.owner_id != user.id:
         raise HTTPException(status_code=status.HTTP_404_NOT_FOUND, detail="Task not found")
     return task
+# --8<-- [end:get-own-task]
 
 
+# --8<-- [start:create]
 @router.post("/", status_code=status.HTTP_201_CREATED)
 def create_task(task_in: TaskCreate, session: SessionDep, user: CurrentUser) -> TaskPublic:
     task = Task.model_validate(task_in, update={"owner_id": user.id})
@@ -32,8 +35,10 @@ def create_task(task_in: TaskCreate, session: SessionDep, user: CurrentUser) -> 
     session.commit()
     session.refresh(task)
     return task
+# --8<-- [end:create]
 
 
+# --8<-- [start:list]
 @router.get("/")
 def list_tasks(
     session: SessionDep,
@@ -46,6 +51,7 @@ def list_tasks(
     if completed is not None:
         query = query.where(Task.completed == completed)
     return session.exec(query.offset(offset).limit(limit)).all()
+# --8<-- [end:list]
 
 
 @router.get("/{task_id}")
