@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from workbook import manifest
 from workbook.catalog import Part, find_root, get_part
 
 ROOT = find_root(Path(__file__).parent)
@@ -90,6 +91,7 @@ def tiny_workbook(tmp_path: Path) -> Path:
     write(lesson / "challenges" / "echo" / "README.md", BRIEF)
     write(lesson / "challenges" / "echo" / "test_echo.py", ECHO_TEST)
     write(root / "solutions" / "part1" / "echo" / "app" / "main.py", ECHO_SOLUTION)
+    manifest.write(root)
     return root
 
 

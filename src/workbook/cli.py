@@ -18,7 +18,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from workbook import grader, report
+from workbook import grader, manifest, report
 from workbook.catalog import CatalogError, Part, find_root, get_part, parts
 from workbook.listing import LESSON, graded_tests
 from workbook.sandbox import SubmissionError
@@ -201,6 +201,34 @@ def verify_command(
         console.print(f"[bold red]{len(failed)} of {len(checks)} checks failed.[/]")
         raise typer.Exit(NOT_ALL_PASSED)
     console.print(f"[bold green]All {len(checks)} checks passed.[/]")
+
+
+@app.command("manifest")
+def manifest_command(
+    check_only: Annotated[bool, typer.Option("--check", help="Only compare: exit 1 and list the files when the manifest is stale.")] = False,
+) -> None:
+    """Write the SHA-256 manifest of every part's graded files (for maintainers).
+
+    The manifest (src/workbook/pristine.json) is how `check` and `grade` know
+    the workbook's own tests from a changed copy. Run this after changing any
+    conftest.py, test or challenge test, and commit the result.
+    """
+    try:
+        root = find_root()
+    except CatalogError as error:
+        raise fail(str(error)) from None
+    if check_only:
+        differences = manifest.stale(root)
+        for line in differences:
+            console.print(line, markup=False, highlight=False)
+        if differences:
+            console.print(f"The manifest is stale: run [bold]uv run workbook manifest[/] and commit {manifest.MANIFEST.as_posix()}.")
+            raise typer.Exit(NOT_ALL_PASSED)
+        console.print("The manifest matches every graded file.")
+        return
+    path = manifest.write(root)
+    count = sum(len(files) for files in manifest.load(root).values())
+    console.print(f"Wrote {path.relative_to(root).as_posix()}: {count} graded files.")
 
 
 def main() -> None:
