@@ -220,7 +220,7 @@ def manifest_command(
     if check_only:
         differences = manifest.stale(root)
         for line in differences:
-            console.print(line, markup=False, highlight=False)
+            console.print(line, markup=False, highlight=False, soft_wrap=True)
         if differences:
             console.print(f"The manifest is stale: run [bold]uv run workbook manifest[/] and commit {manifest.MANIFEST.as_posix()}.")
             raise typer.Exit(NOT_ALL_PASSED)
