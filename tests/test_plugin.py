@@ -64,7 +64,7 @@ def test_the_results_file_has_one_line_per_test_and_a_final_line(pytester: pytes
     assert outcomes["test_passes"]["status"] == "passed"
     assert outcomes["test_one_case_fails[1]"]["status"] == "passed"
     assert outcomes["test_one_case_fails[2]"]["status"] == "failed"
-    assert outcomes["test_one_case_fails[2]"]["reason"] == "assert 2 == 1"
+    assert outcomes["test_one_case_fails[2]"]["reason"] == "with n=2: assert 2 == 1"  # the case is named
     assert outcomes["test_half_credit"]["credit"] == 0.5
     assert outcomes["test_needs_a_tool"]["status"] == "skipped"
     assert outcomes["test_setup_error"]["status"] == "error"

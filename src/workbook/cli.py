@@ -11,22 +11,46 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markdown import Markdown
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
+from typer.core import TyperGroup
 
-from workbook import grader, manifest, report
+from workbook import grader, manifest, report, student, workcopy
 from workbook.catalog import CatalogError, Part, find_root, get_part, parts
-from workbook.listing import LESSON, graded_tests
+from workbook.hints import read_hints
+from workbook.listing import LESSON
 from workbook.sandbox import SubmissionError
 from workbook.verify import job_count, verify
 
 OK, NOT_ALL_PASSED, BAD_INPUT, DOES_NOT_LOAD = 0, 1, 2, 3
 
+
+def hide_flag_types(command: Any, ctx: Any) -> None:
+    """A flag takes no value, so its help shows no `<bool>` type."""
+    for param in [*command.params, command.get_help_option(ctx)]:
+        if param is not None and getattr(param, "is_flag", False):
+            param.metavar = ""
+
+
+class Group(TyperGroup):
+    def get_params(self, ctx: Any) -> list[Any]:
+        hide_flag_types(self, ctx)
+        return super().get_params(ctx)
+
+    def get_command(self, ctx: Any, name: str) -> Any:
+        command = super().get_command(ctx, name)
+        if command is not None:
+            hide_flag_types(command, ctx)
+        return command
+
+
 app = typer.Typer(
+    cls=Group,
     help="The Task Manager Workbook: run each part, check your work, grade submissions.",
     no_args_is_help=True,
     add_completion=False,
@@ -44,9 +68,23 @@ def fail(message: str, code: int = BAD_INPUT) -> typer.Exit:
     return typer.Exit(code)
 
 
+def load_root() -> Path:
+    try:
+        return find_root()
+    except CatalogError as error:
+        raise fail(str(error)) from None
+
+
 def load_part(name: str) -> Part:
     try:
-        return get_part(find_root(), name)
+        return get_part(load_root(), name)
+    except CatalogError as error:
+        raise fail(str(error)) from None
+
+
+def load_challenges(part: Part, slugs: list[str] | None) -> list[str] | None:
+    try:
+        return [part.challenge(slug).slug for slug in slugs] if slugs else None
     except CatalogError as error:
         raise fail(str(error)) from None
 
@@ -54,10 +92,7 @@ def load_part(name: str) -> Part:
 @app.command("list")
 def list_parts() -> None:
     """List the parts and their challenges, with the points each is worth."""
-    try:
-        root = find_root()
-    except CatalogError as error:
-        raise fail(str(error)) from None
+    root = load_root()
     table = Table(title="Task Manager Workbook", title_justify="left")
     table.add_column("part")
     table.add_column("what it builds")
@@ -65,43 +100,42 @@ def list_parts() -> None:
     table.add_column("challenges (points)")
     for part in parts(root):
         challenges = part.challenges()
-        tests = graded_tests(part.folder, [LESSON, *(c.slug for c in challenges)])
-        by_group: dict[str, float] = {}
-        for test in tests:
-            by_group[test.group] = by_group.get(test.group, 0) + test.points
+        worth = student.group_points(part)
         table.add_row(
             part.name,
             part.title,
-            f"{by_group.get(LESSON, 0):g}",
-            "\n".join(f"{c.slug}: {c.title} ({by_group.get(c.slug, 0):g})" for c in challenges) or "-",
+            f"{worth.get(LESSON, 0):g}",
+            "\n".join(f"{c.slug}: {c.title} ({worth.get(c.slug, 0):g})" for c in challenges) or "-",
         )
     console.print(table)
-    console.print("Run one with [bold]uv run workbook run part1[/]; check your work with [bold]uv run workbook check part1[/].")
+    console.print("Start with [bold]uv run workbook check part1[/]; serve a part with [bold]uv run workbook run part1[/].")
 
 
 @app.command()
 def run(
     part: PartArg,
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
-    port: Annotated[int | None, typer.Option(help="Port to listen on [default: 8000 + the part's number].", show_default=False)] = None,
-    reload: Annotated[bool, typer.Option(help="Restart when a file of the part changes.")] = False,
+    port: Annotated[int | None, typer.Option(help="Port to listen on \\[default: 8000 + the part's number].", show_default=False)] = None,
+    reload: Annotated[bool, typer.Option("--reload", help="Restart when a file of app/ changes.")] = False,
 ) -> None:
-    """Serve a part's app with uvicorn (its data files live in the part's folder)."""
+    """Serve a part's app with uvicorn: your working copy once you made one, else the lesson."""
     import uvicorn
 
     chosen = load_part(part)
+    folder = workcopy.default_copy(chosen).resolve()
     port = port or chosen.default_port
-    console.print(f"Serving [bold]{chosen.name}[/] on http://{host}:{port}/  (API docs: http://{host}:{port}/docs; Ctrl+C stops it)")
+    console.print(f"Serving [bold]{chosen.name}[/] from {workcopy.shown(folder, chosen.root)} on http://{host}:{port}/ (Ctrl+C stops it).")
+    console.print(f"Try the API in your browser: [bold]http://{host}:{port}/docs[/]", highlight=False)
     # Each part has its own `app` package: import it from the part's folder,
     # and keep its data files (tasks.db, notifications.log) there too.
-    os.chdir(chosen.folder)
+    os.chdir(folder)
     uvicorn.run(
         "app.main:app",
         host=host,
         port=port,
         reload=reload,
-        app_dir=str(chosen.folder),
-        reload_dirs=[str(chosen.folder / "app")] if reload else None,
+        app_dir=str(folder),
+        reload_dirs=[str(folder / "app")] if reload else None,
     )
 
 
@@ -114,20 +148,14 @@ def grade_and_show(
     timeout: float,
     watchdog: float,
     keep: Path | None,
-    student: bool,
 ) -> None:
-    try:
-        slugs = [part.challenge(slug).slug for slug in challenge] if challenge else None
-    except CatalogError as error:
-        raise fail(str(error)) from None
-    if lesson_only:
-        slugs = []
+    slugs = [] if lesson_only else load_challenges(part, challenge)
     with console.status(f"Running {part.name}'s tests against {path} ..."):
         try:
             card = grader.grade(part, path, challenges=slugs, per_test_timeout=timeout, watchdog=watchdog, keep=keep)
         except SubmissionError as error:
             raise fail(f"Cannot grade {path}: {error}") from None
-    report.show(card, console, student=student)
+    report.show(card, console)
     if json_file is not None:
         card.write_json(json_file)
         console.print(f"Results written to {json_file}")
@@ -138,6 +166,7 @@ def grade_and_show(
 
 ChallengeOpt = Annotated[list[str] | None, typer.Option("--challenge", "-c", help="Grade only this challenge (repeat for more) besides the lesson.")]
 LessonOnlyOpt = Annotated[bool, typer.Option("--lesson-only", help="Grade the lesson's tests only, no challenges.")]
+PathOpt = Annotated[Path | None, typer.Option("--path", help="Your working copy \\[default: work/partN once made, else lessons/partN].", show_default=False)]
 JsonOpt = Annotated[Path | None, typer.Option("--json", help="Also write the full results to this JSON file.")]
 TimeoutOpt = Annotated[float, typer.Option(help="Seconds one test may run before it is stopped.")]
 WatchdogOpt = Annotated[float, typer.Option(help="Seconds the whole run may take.")]
@@ -161,19 +190,134 @@ def grade(
     the pristine ones, and every test is listed with its points.
     Exit code: 0 all passed, 1 some failed, 2 bad input, 3 the code does not load.
     """
-    grade_and_show(load_part(part), path, challenge, lesson_only, json_file, timeout, watchdog, keep, student=False)
+    grade_and_show(load_part(part), path, challenge, lesson_only, json_file, timeout, watchdog, keep)
 
 
 @app.command()
 def check(
     part: PartArg,
-    path: Annotated[Path | None, typer.Argument(help="Your working copy [default: the part's folder in lessons/].", show_default=False)] = None,
+    path: Annotated[Path | None, typer.Argument(help="Your working copy \\[default: work/partN once you made it, else lessons/partN].", show_default=False)] = None,
     challenge: ChallengeOpt = None,
     lesson_only: LessonOnlyOpt = False,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="List every test, passing or not, and every reason.")] = False,
+    watch: Annotated[bool, typer.Option("--watch", "-w", help="Check again each time you save a file (Ctrl+C stops).")] = False,
+    poll: Annotated[bool, typer.Option("--poll", help="With --watch: look for saved files every 0.25 s instead of asking the system (for network drives and some containers).")] = False,
+    timeout: Annotated[float, typer.Option(help="Seconds one test may run before it is stopped.")] = student.CHECK_TIMEOUT,
 ) -> None:
-    """Check your work: run the part's tests and show what fails, with hints."""
+    """Check your work: the lesson's and the challenges' tests, against your code.
+
+    Your copy is graded with the workbook's own tests: a test file you changed
+    or deleted is replaced by the workbook's copy (and `check` says so).
+    One line per challenge, then what to do next; --verbose shows every test.
+    Exit code: 0 all passed, 1 some failed, 2 bad input, 3 the code does not load.
+    """
     chosen = load_part(part)
-    grade_and_show(chosen, path or chosen.folder, challenge, lesson_only, None, grader.PER_TEST_TIMEOUT, grader.WATCHDOG, None, student=True)
+    slugs = load_challenges(chosen, challenge)
+    folder = path or workcopy.default_copy(chosen)
+    options = {"challenges": slugs, "lesson_only": lesson_only, "verbose": verbose, "timeout": timeout}
+    if watch:
+        raise typer.Exit(student.watch(chosen, folder, console, poll=poll, **options))
+    raise typer.Exit(student.check(chosen, folder, console, **options))  # type: ignore[arg-type]
+
+
+@app.command()
+def hint(
+    part: PartArg,
+    challenge: Annotated[str, typer.Argument(help="The challenge's name, as `workbook list` shows it (e.g. search).", show_default=False)],
+    all_hints: Annotated[bool, typer.Option("--all", help="Show every hint of the challenge at once.")] = False,
+    path: PathOpt = None,
+) -> None:
+    """Show the challenge's next hint: one more each time you ask (gentlest first)."""
+    chosen = load_part(part)
+    try:
+        slug = chosen.challenge(challenge).slug
+    except CatalogError as error:
+        raise fail(str(error)) from None
+    hints = read_hints(chosen.folder / "challenges" / slug / "README.md")
+    if not hints:
+        raise fail(f"The challenge {slug} has no hints; its README says what done looks like.")
+    folder = path or workcopy.default_copy(chosen)
+    seen = workcopy.hints_seen(folder, chosen.name, slug)
+    if all_hints:
+        showing = list(enumerate(hints, start=1))
+    else:
+        number = min(seen + 1, len(hints))
+        showing = [(number, hints[number - 1])]
+        workcopy.set_hints_seen(folder, chosen.name, slug, number)
+    for number, item in showing:
+        console.print(f"[bold]{slug}: {item.title}[/] ({number} of {len(hints)})")
+        console.print(Markdown(item.body))
+    if all_hints:
+        return
+    if showing[0][0] < len(hints):
+        console.print(f"[dim]Still stuck? `uv run workbook hint {chosen.name} {slug}` again for the next one.[/]")
+    else:
+        console.print(
+            f"[dim]That was the last hint. `--all` shows them all again; a reference solution is in "
+            f"solutions/{chosen.name}/{slug}/, for when you are done or truly stuck.[/]"
+        )
+
+
+@app.command()
+def reset(
+    part: PartArg,
+    path: Annotated[Path | None, typer.Argument(help="The working copy to reset \\[default: work/partN once made, else lessons/partN].", show_default=False)] = None,
+    challenge: Annotated[str | None, typer.Option("--challenge", "-c", help="Reset only this challenge: its tests, and the files its solution changes.")] = None,
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask first.")] = False,
+) -> None:
+    """Put your working copy back as the workbook ships it (after a backup).
+
+    Every file it changes is first copied to .workbook/backups/ in the copy.
+    """
+    chosen = load_part(part)
+    slug = load_challenges(chosen, [challenge])[0] if challenge else None  # type: ignore[index]
+    folder = path or workcopy.default_copy(chosen)
+    if not (folder / "app").is_dir():
+        raise fail(f"{folder} is not a working copy of {chosen.name} (it has no app/ folder).")
+    try:
+        plan = workcopy.plan_reset(chosen, folder, slug)
+    except (workcopy.WorkCopyError, manifest.PristineError) as error:
+        raise fail(str(error)) from None
+    where = workcopy.shown(folder, chosen.root)
+    if plan.empty:
+        console.print(f"Nothing to reset: {where} already matches the workbook" + (f" for {slug}." if slug else "."))
+        return
+    console.print(f"This puts back {len(plan.restore)} file(s) and removes {len(plan.remove)} in {where}:")
+    for relative in plan.restore:
+        console.print(f"  put back  {relative}", highlight=False)
+    for relative in plan.remove:
+        console.print(f"  remove    {relative}", highlight=False)
+    if not yes and not typer.confirm("Go ahead? (your versions are kept in a backup)", default=False):
+        console.print("Nothing changed.")
+        raise typer.Exit(NOT_ALL_PASSED)
+    backup = workcopy.apply_reset(folder, plan)
+    console.print(f"Done. Your previous versions are in {workcopy.shown(backup, chosen.root)}/.")
+
+
+@app.command()
+def progress() -> None:
+    """Every part and challenge with its score from your last checks, and what to do next."""
+    raise typer.Exit(student.progress(load_root(), console))
+
+
+@app.command()
+def init(
+    part: PartArg,
+    path: Annotated[Path | None, typer.Argument(help="Where to make it \\[default: work/partN in the workbook].", show_default=False)] = None,
+    from_previous: Annotated[bool, typer.Option("--from-previous", help="Start from the previous part's code, to build this part yourself.")] = False,
+) -> None:
+    """Make your own working copy of a part, so lessons/ stays as the workbook ships it."""
+    chosen = load_part(part)
+    target = path or chosen.root / workcopy.WORK / chosen.name
+    try:
+        workcopy.init(chosen, target, from_previous=from_previous)
+    except (workcopy.WorkCopyError, manifest.PristineError) as error:
+        raise fail(str(error)) from None
+    where = workcopy.shown(target, chosen.root)
+    start = f"{chosen.previous().name}'s code" if from_previous and chosen.previous() else f"{chosen.name}'s code"
+    console.print(f"Made {where}: {start}, with {chosen.name}'s tests and challenges.", highlight=False)
+    again = f"uv run workbook check {chosen.name}" + ("" if target.resolve() == workcopy.default_copy(chosen).resolve() else f" {where}")
+    console.print(f"Change the code in {where}/app/; check it with [bold]{again}[/].", highlight=False)
 
 
 @app.command("verify")

@@ -23,11 +23,13 @@ from pathlib import Path
 from workbook import sandbox
 from workbook.catalog import Part
 from workbook.listing import LESSON, GradedTest, graded_tests
-from workbook.results import TIMEOUT_REASON, Outcome, combine, function_id, shorten
+from workbook.reasons import describe_conftest_crash, describe_timeout, stuck_function
+from workbook.results import Outcome, combine, function_id, shorten
 
 PER_TEST_TIMEOUT = 60
 WATCHDOG = 600
 IMPORT_DEADLINE = 60
+HANG_FOLLOW_UP = 3  # seconds per test once one has hung, with stop_on_repeated_hang
 
 GRADER_INI = """\
 [pytest]
@@ -100,8 +102,14 @@ def grade(
     per_test_timeout: float = PER_TEST_TIMEOUT,
     watchdog: float = WATCHDOG,
     keep: Path | None = None,
+    stop_on_repeated_hang: bool = False,
 ) -> Scorecard:
-    """Grade `submission` on the part's lesson tests and the given challenges (default: all)."""
+    """Grade `submission` on the part's lesson tests and the given challenges (default: all).
+
+    `stop_on_repeated_hang` (for `check`, where a quick answer matters more than
+    a complete one): once a test has hung, the others get HANG_FOLLOW_UP seconds
+    each, and once a second test gets stuck in the same function, the rest are
+    not run."""
     started = time.monotonic()
     slugs = [c.slug for c in part.challenges()] if challenges is None else challenges
     groups = ([LESSON] if include_lesson else []) + slugs
@@ -119,7 +127,7 @@ def grade(
         outcomes: dict[str, Outcome] = {}
         why_not_run = card.problem or ""
         if not card.problem:
-            outcomes, why_not_run = run_tests(scratch, work, home, groups, per_test_timeout, watchdog)
+            outcomes, why_not_run = run_tests(scratch, work, home, groups, per_test_timeout, watchdog, stop_on_repeated_hang)
         if not outcomes:
             # Nothing ran at all: find out whether the app itself fails to load.
             card.problem = card.problem or import_problem(scratch, home)
@@ -170,19 +178,24 @@ def compile_problem(scratch: Path) -> str | None:
     return None
 
 
+APP_LOADED = "<app.main loaded>"
 TRACEBACK_FRAME = re.compile(r'File "(?P<file>[^"]+)", line (?P<line>\d+)')
 
 
 def import_problem(scratch: Path, home: Path) -> str | None:
-    """One sentence if `app.main` cannot be imported (or defines no `app`), else None."""
+    """One sentence if `app.main` cannot be imported (or defines no `app`), or the
+    tests' conftest.py cannot import what it needs from app/; else None."""
     if not (scratch / "app" / "main.py").is_file():
         return "There is no app/main.py in the submission: give the folder that holds app/."
-    check = "import sys; sys.path.insert(0, '.'); import app.main; app.main.app"
+    # Then the tests' conftest.py, which imports names from app/ the tests rely on.
+    check = f"import sys; sys.path.insert(0, '.'); import app.main; app.main.app; print({APP_LOADED!r}, flush=True); import conftest"
     result = sandbox.run(["-c", check], scratch, IMPORT_DEADLINE, home)
     if result.timed_out:
         return f"Importing app.main did not finish within {IMPORT_DEADLINE} s: is there an endless loop at import time?"
     if result.returncode == 0:
         return None
+    if APP_LOADED in result.output:
+        return describe_conftest_crash(result.output.split(APP_LOADED, 1)[1].replace(f"{scratch}/", ""))
     return describe_import_crash(result.output, scratch)
 
 
@@ -202,7 +215,13 @@ def describe_import_crash(output: str, scratch: Path) -> str:
 
 
 def run_tests(
-    scratch: Path, work: Path, home: Path, groups: list[str], per_test_timeout: float, watchdog: float
+    scratch: Path,
+    work: Path,
+    home: Path,
+    groups: list[str],
+    per_test_timeout: float,
+    watchdog: float,
+    stop_on_repeated_hang: bool = False,
 ) -> tuple[dict[str, Outcome], str]:
     """Run pytest; return the outcomes by node id, and why any test did not run.
 
@@ -218,16 +237,18 @@ def run_tests(
         "--continue-on-collection-errors",
         # The thread method ends the whole process on a timeout, even when the
         # stuck code holds a lock the test is waiting for; we then start again.
-        f"--timeout={per_test_timeout}", "--timeout-method=thread",
+        "--timeout-method=thread",
         "--workbook-results", str(results_file),
     ]  # fmt: skip
     deadline = time.monotonic() + watchdog
     outcomes: dict[str, Outcome] = {}
     why = "not run: the tests could not start"
+    hung_in: set[str] = set()
+    limit = per_test_timeout
     while (budget := deadline - time.monotonic()) > 0:
         sandbox.remove(results_file)
         deselected = [f"--deselect={nodeid}" for nodeid in sorted(outcomes)]
-        result = sandbox.run([*args, *deselected], scratch, budget, home)
+        result = sandbox.run([*args, f"--timeout={limit:g}", *deselected], scratch, budget, home)
         new, running, finished = read_results(results_file)
         outcomes.update(new)
         if finished:
@@ -240,7 +261,15 @@ def run_tests(
             tail = [line for line in result.output.replace(f"{scratch}/", "").splitlines() if line.strip()]
             return outcomes, "not run: the tests could not start: " + (shorten(tail[-1]) if tail else "pytest said nothing")
         if "Timeout" in result.output:
-            outcomes[running] = Outcome(running, "timeout", TIMEOUT_REASON.format(limit=f"{per_test_timeout:g} s"))
+            output = result.output.replace(f"{scratch}/", "")
+            outcomes[running] = Outcome(running, "timeout", describe_timeout(output, f"{limit:g} s"))
+            stuck = stuck_function(output)
+            if stop_on_repeated_hang:
+                if stuck and stuck in hung_in:
+                    return outcomes, f"not run: two tests got stuck in {stuck}, so the others were not run"
+                # One test hung already: give the others less time to show the same.
+                hung_in.add(stuck)
+                limit = min(limit, HANG_FOLLOW_UP)
         else:
             outcomes[running] = Outcome(running, "error", "the program ended during this test (os._exit(), a crash, or no memory left?)")
     return outcomes, f"not run: the whole test run was stopped after {watchdog:g} s"

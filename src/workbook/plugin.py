@@ -21,6 +21,7 @@ from typing import Any
 
 import pytest
 
+from workbook.reasons import case_label, is_crash
 from workbook.results import Outcome, combine, failure_reason, function_id
 
 RESULTS_OPTION = "--workbook-results"
@@ -87,11 +88,14 @@ class ResultCollector:
         outcome = self.outcomes.get(report.nodeid)
         if outcome is None:
             outcome = self.outcomes[report.nodeid] = Outcome(nodeid=report.nodeid)
-        outcome.add_phase(report.when, report.outcome, failure_reason(report))
+        outcome.add_phase(report.when, report.outcome, failure_reason(report), crashed=is_crash(report))
         for key, value in report.user_properties:
             if key == "credit":
                 outcome.credit = value
         if report.when == "teardown":
+            params = getattr(getattr(self.items.get(report.nodeid), "callspec", None), "params", None)
+            if params and outcome.status != "passed":
+                outcome.reason = f"with {case_label(params)}: {outcome.reason}"
             self._write(outcome)
 
     def _write(self, outcome: Outcome) -> None:

@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-MAX_REASON = 300
+from workbook.reasons import explain, shorten
+
 TIMEOUT_REASON = "took longer than {limit} and was stopped (an endless loop, or waiting for something that never comes?)"
 
 # Worst first: when a test's phases disagree, the worst one decides.
@@ -17,22 +18,9 @@ def function_id(nodeid: str) -> str:
     return nodeid.split("[", 1)[0]
 
 
-def shorten(text: str, limit: int = MAX_REASON) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
 def failure_reason(report: Any) -> str:
     """A short sentence saying why a test phase did not pass ('' if it did)."""
-    if report.passed:
-        return ""
-    if report.skipped:
-        longrepr = report.longrepr
-        return shorten(str(longrepr[2]) if isinstance(longrepr, tuple) else str(longrepr))
-    crash = getattr(report.longrepr, "reprcrash", None)
-    if crash is not None and crash.message:
-        return shorten(crash.message.replace("Use -v to get more diff", ""))
-    return shorten(str(report.longrepr).strip().splitlines()[-1] if report.longrepr else "failed")
+    return explain(report)
 
 
 def is_timeout(reason: str) -> bool:
@@ -49,7 +37,8 @@ class Outcome:
     credit: float = 1.0
     phases: list[str] = field(default_factory=list)
 
-    def add_phase(self, when: str, outcome: str, reason: str) -> None:
+    def add_phase(self, when: str, outcome: str, reason: str, crashed: bool = False) -> None:
+        """Record one phase; `crashed`: the student's code raised (an error, not a wrong answer)."""
         self.phases.append(when)
         if outcome == "passed":
             return
@@ -59,7 +48,7 @@ class Outcome:
             status = "timeout"
             reason = TIMEOUT_REASON.format(limit="its time limit")
         elif when == "call":
-            status = "failed"
+            status = "error" if crashed else "failed"
         else:
             status = "error"
             reason = f"error while {'preparing' if when == 'setup' else 'cleaning up after'} the test: {reason}"

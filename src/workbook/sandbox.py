@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 # Never copied from a submission: tool caches, virtual environments, VCS data.
-SKIPPED_NAMES = {".git", ".hg", ".venv", "venv", "__pycache__", ".pytest_cache", "node_modules", ".mypy_cache", ".ruff_cache"}
+SKIPPED_NAMES = {".git", ".workbook", ".hg", ".venv", "venv", "__pycache__", ".pytest_cache", "node_modules", ".mypy_cache", ".ruff_cache"}
 MAX_FILE_BYTES = 5 * 1024 * 1024
 MAX_TOTAL_BYTES = 100 * 1024 * 1024
 MAX_WRITE_BYTES = 256 * 1024 * 1024  # the largest file a run may write
