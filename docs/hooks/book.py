@@ -90,7 +90,8 @@ async def _execute(notebook: Path) -> str:
     try:
         await client.async_execute()
     except CellExecutionError as error:
-        raise PluginError(f"{notebook.relative_to(ROOT)}: a cell raised an error.\n{error}") from None
+        name = notebook.relative_to(ROOT) if notebook.is_relative_to(ROOT) else notebook
+        raise PluginError(f"{name}: a cell raised an error.\n{error}") from None
     return nbformat.writes(nb)
 
 
