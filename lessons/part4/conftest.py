@@ -1,13 +1,25 @@
 """Fixtures shared by the lesson's tests and the challenges' tests."""
 
+import contextlib
+import os
+import secrets
+import shutil
+import signal
 import socket
+import subprocess
+import sys
+import tempfile
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
+from typing import Any, NoReturn
 
 import httpx
+import psutil
+import psycopg
 import pytest
+import redis
 import uvicorn
 from fastapi.testclient import TestClient
 from pwdlib import PasswordHash
@@ -15,6 +27,8 @@ from pwdlib.hashers.argon2 import Argon2Hasher
 from sqlalchemy import Engine
 from sqlalchemy.pool import StaticPool
 from sqlmodel import Session, SQLModel, create_engine
+from websockets.sync.client import ClientConnection
+from websockets.sync.client import connect as connect_websocket
 
 import app.core.security as security_module
 import app.db as db_module
@@ -238,3 +252,346 @@ def live_server(temp_database: Engine, notifier: RecordingNotifier) -> Iterator[
     server.stop()
     app.dependency_overrides.clear()
 # --8<-- [end:live-server]
+
+
+# ---- real servers in processes of their own: Redis, PostgreSQL, uvicorn --workers ----
+#
+# The challenges about going to production run the app as it runs there: several
+# worker processes started by `uvicorn --workers N`, a real redis-server, a real
+# PostgreSQL, a queue worker. Each is started on a free port in a temporary folder
+# and stopped afterwards. A server that is not installed skips those tests with a
+# sentence saying how to install it; in CI (where CI is set) it fails them instead.
+
+LESSON_FOLDER = Path(__file__).parent
+PROCESS_DEADLINE = 30  # seconds for a server to get ready
+
+
+def find_program(name: str, how_to_install: str, folders: Iterable[Path] = ()) -> str:
+    """The path of a program, or a skip (a failure in CI) saying how to install it."""
+    found = shutil.which(name) or next(
+        (str(folder / name) for folder in folders if (folder / name).is_file()), None
+    )
+    if found is None:
+        message = f"needs {name}, which is not installed here: {how_to_install}"
+        if os.environ.get("CI"):
+            pytest.fail(message)  # CI must run these tests, not skip them
+        pytest.skip(message)
+    return found
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def base_environment() -> dict[str, str]:
+    """What a server process needs from ours, and none of the app's settings."""
+    keep = ("PATH", "LANG", "LC_ALL", "TZ", "HOME", "TMPDIR", "SYSTEMROOT")
+    return {name: os.environ[name] for name in keep if name in os.environ} | {"PYTHONUNBUFFERED": "1"}
+
+
+class Process:
+    """A program running in the background, its output going to a log file."""
+
+    def __init__(self, name: str, command: list[str], log: Path, **popen: Any) -> None:
+        self.name, self.command, self.log, self.popen = name, command, log, popen
+        self.process: subprocess.Popen[bytes] | None = None
+        self.log_start = 0
+
+    def start(self) -> None:
+        self.log_start = self.log.stat().st_size if self.log.exists() else 0
+        with self.log.open("ab") as log:
+            self.process = subprocess.Popen(
+                self.command, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, **self.popen
+            )
+
+    @property
+    def pid(self) -> int:
+        assert self.process is not None
+        return self.process.pid
+
+    def wait_until(self, ready: Callable[[], bool], what: str, deadline: float = PROCESS_DEADLINE) -> None:
+        """Wait until `ready()` is true; fail with the end of the log if the process stops or time runs out."""
+        give_up = time.monotonic() + deadline
+        while not ready():
+            if self.process is None or self.process.poll() is not None:
+                self.fail(f"{self.name} stopped before {what}")
+            if time.monotonic() > give_up:
+                self.fail(f"{self.name} was not {what} after {deadline} s")
+            time.sleep(0.05)
+
+    def output(self) -> str:
+        """What the process has written to its log since it was last started."""
+        with self.log.open("rb") as log:
+            log.seek(self.log_start)
+            return log.read().decode(errors="replace")
+
+    def fail(self, sentence: str) -> NoReturn:
+        lines = self.output().strip().splitlines() if self.log.exists() else []
+        self.stop()
+        pytest.fail(sentence + ". The end of its log:\n" + "\n".join(lines[-25:]), pytrace=False)
+
+    def stop(self, sig: signal.Signals = signal.SIGTERM) -> None:
+        if self.process is None:
+            return
+        if self.process.poll() is None:
+            self.process.send_signal(sig)
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        self.process = None
+
+
+def eventually(condition: Callable[[], bool], deadline: float) -> bool:
+    """Whether `condition()` becomes true within `deadline` seconds (checked every 50 ms)."""
+    give_up = time.monotonic() + deadline
+    while not condition():
+        if time.monotonic() > give_up:
+            return False
+        time.sleep(0.05)
+    return True
+
+
+def answers(check: Callable[[], object]) -> Callable[[], bool]:
+    """`check` turned into a test of readiness: true once it runs without an OSError-like error."""
+
+    def ready() -> bool:
+        try:
+            check()
+        except (OSError, httpx.HTTPError, redis.RedisError, psycopg.Error):
+            return False
+        return True
+
+    return ready
+
+
+class RedisServer:
+    """A redis-server on a free port, keeping nothing on disk."""
+
+    def __init__(self, folder: Path) -> None:
+        program = find_program("redis-server", "apt-get install redis-server (or brew install redis)")
+        self.port = free_port()
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        command = [program, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]
+        self.process = Process("redis-server", command, folder / "redis.log", cwd=folder)
+        self.client = redis.Redis(port=self.port, socket_timeout=5)
+        self.start()
+
+    def start(self) -> None:
+        self.process.start()
+        self.process.wait_until(answers(self.client.ping), "answering")
+
+    def stop(self) -> None:
+        self.client.close()
+        self.process.stop()
+
+
+@pytest.fixture(scope="session")
+def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServer]:
+    """One redis-server for the whole run. Tests that need a clean one call `client.flushall()`."""
+    server = RedisServer(tmp_path_factory.mktemp("redis"))
+    yield server
+    server.stop()
+
+
+def postgres_folders() -> list[Path]:
+    # Debian and Ubuntu keep PostgreSQL's programs out of PATH, one folder per version.
+    return sorted(Path("/usr/lib/postgresql").glob("*/bin"), key=lambda p: int(p.parent.name), reverse=True)
+
+
+class PostgresServer:
+    """A PostgreSQL server of its own: a fresh cluster in a temporary folder, on a free port.
+
+    PostgreSQL refuses to run as root, so when the tests run as root its programs
+    run as the unprivileged user `nobody`, in a folder that user owns."""
+
+    def __init__(self) -> None:
+        how = "apt-get install postgresql (or brew install postgresql)"
+        initdb = find_program("initdb", how, postgres_folders())
+        postgres = str(Path(initdb).with_name("postgres"))
+        as_root = os.geteuid() == 0
+        # Outside the tests' own temporary folder, which `nobody` may not enter.
+        self.folder = Path(tempfile.mkdtemp(prefix="workbook-postgres-", dir="/tmp" if as_root else None))
+        run_as: dict[str, Any] = {}
+        if as_root:
+            import pwd  # Unix only, like running as root
+
+            nobody = pwd.getpwnam("nobody")
+            os.chown(self.folder, nobody.pw_uid, nobody.pw_gid)
+            run_as = {"user": nobody.pw_uid, "group": nobody.pw_gid, "extra_groups": []}
+        data = self.folder / "data"
+        env = {"PATH": os.environ.get("PATH", ""), "LC_ALL": "C"}
+        setup = [initdb, "-D", str(data), "-U", "postgres", "--auth=trust", "-E", "UTF8", "--no-locale", "--no-sync"]
+        done = subprocess.run(setup, env=env, cwd=self.folder, capture_output=True, text=True, **run_as)
+        if done.returncode != 0:
+            pytest.fail(f"initdb could not make a database cluster:\n{done.stdout}{done.stderr}")
+        self.port = free_port()
+        command = [
+            postgres, "-D", str(data), "-p", str(self.port), "-k", str(self.folder),
+            "-c", "listen_addresses=127.0.0.1",
+            # Durability is not what these tests are about: skip the waits for the disk.
+            "-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off",
+        ]  # fmt: skip
+        # The log goes to a pipe-less file that `nobody` can write: inside its own folder.
+        self.process = Process("PostgreSQL", command, self.folder / "postgres.log", env=env, cwd=self.folder, **run_as)
+        self.process.start()
+        self.process.wait_until(answers(lambda: psycopg.connect(self.address("postgres")).close()), "answering")
+
+    def address(self, database: str) -> str:
+        return f"postgresql://postgres@127.0.0.1:{self.port}/{database}"
+
+    def create_database(self, name: str) -> str:
+        """Make an empty database; its SQLAlchemy URL, the kind DATABASE_URL takes."""
+        with psycopg.connect(self.address("postgres"), autocommit=True) as connection:
+            connection.execute(f'DROP DATABASE IF EXISTS "{name}"')
+            connection.execute(f'CREATE DATABASE "{name}"')
+        return self.address(name).replace("postgresql://", "postgresql+psycopg://")
+
+    def stop(self) -> None:
+        self.process.stop(signal.SIGINT)  # SIGINT: PostgreSQL's "fast" shutdown
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[PostgresServer]:
+    """One PostgreSQL server for the whole run; each test module makes its own database."""
+    server = PostgresServer()
+    yield server
+    server.stop()
+
+
+class AppProcesses:
+    """The app served by `uvicorn --workers N`, in processes of its own, as in production.
+
+    uvicorn's main process listens on one port and hands each new connection to
+    whichever worker takes it first: a client cannot choose. These tests need to
+    know which worker they reached, so they ask the system which worker process
+    holds the other end of their connection (`worker_of`)."""
+
+    def __init__(self, folder: Path, env: dict[str, str], workers: int = 2) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.workers = workers
+        self.env = base_environment() | {
+            "SECRET_KEY": secrets.token_urlsafe(32),
+            "DATABASE_URL": f"sqlite:///{folder / 'tasks.db'}",
+            "NOTIFICATIONS_LOG": str(folder / "notifications.log"),
+        } | env
+        command = [
+            sys.executable, "-m", "uvicorn", "app.main:app", "--app-dir", str(LESSON_FOLDER),
+            "--host", "127.0.0.1", "--port", str(self.port), "--workers", str(workers),
+            "--timeout-keep-alive", "60", "--timeout-graceful-shutdown", "5",
+        ]  # fmt: skip
+        # cwd: the temporary folder, so that no .env of the lesson folder is read.
+        self.process = Process(f"uvicorn --workers {workers}", command, folder / "app.log", env=self.env, cwd=folder)
+
+    def start(self) -> None:
+        self.process.start()
+        self.process.wait_until(lambda: len(self.worker_pids()) == self.workers, "running its workers")
+        # A worker takes connections once its lifespan has run: reach every one of them.
+        self.process.wait_until(answers(lambda: [self.client_on(pid).close() for pid in self.worker_pids()]), "answering on every worker")
+
+    def stop(self) -> None:
+        self.process.stop()
+
+    def kill(self) -> None:
+        """Kill the main process and its workers at once, as a crash would."""
+        workers = self.worker_pids()
+        self.process.stop(signal.SIGKILL)
+        for pid in workers:
+            with contextlib.suppress(psutil.NoSuchProcess):
+                psutil.Process(pid).kill()
+
+    def worker_pids(self) -> list[int]:
+        """The worker processes: those that listen on the app's port (with one
+        worker, uvicorn's main process serves; with more, its children do)."""
+        if self.process.process is None:
+            return []
+        try:
+            main = psutil.Process(self.process.pid)
+            candidates = [main] if self.workers == 1 else main.children()
+        except psutil.NoSuchProcess:
+            return []
+        return [process.pid for process in candidates if self._listens(process)]
+
+    def _listens(self, child: psutil.Process) -> bool:
+        with contextlib.suppress(psutil.Error):
+            return any(c.status == psutil.CONN_LISTEN and c.laddr.port == self.port for c in child.net_connections("tcp"))
+        return False
+
+    def worker_of(self, client_port: int) -> int | None:
+        """The worker holding the server's end of the connection that has `client_port` on our end."""
+        for pid in self.worker_pids():
+            with contextlib.suppress(psutil.Error):
+                for connection in psutil.Process(pid).net_connections("tcp"):
+                    if connection.laddr.port == self.port and connection.raddr and connection.raddr.port == client_port:
+                        return pid
+        return None
+
+    def client_on(self, worker: int, tries: int = 50) -> httpx.Client:
+        """An HTTP client whose one kept-alive connection is served by `worker`."""
+        for _ in range(tries):
+            http = httpx.Client(base_url=self.url, timeout=10, limits=httpx.Limits(max_connections=1))
+            with http.stream("GET", "/health") as response:
+                client_port = response.extensions["network_stream"].get_extra_info("client_addr")[1]
+                response.read()
+            if self.worker_of(client_port) == worker:
+                return http
+            http.close()
+        pytest.fail(f"{tries} connections in a row went to other workers than {worker}")
+
+    def new_user(self, http: httpx.Client, username: str) -> str:
+        """A new user's access token. The user is written straight into the app's
+        database with the tests' quick password hash (the app's own takes up to a
+        second on a small machine), then logs in through `http`."""
+        engine = create_engine(self.env["DATABASE_URL"])
+        try:
+            with Session(engine) as session:
+                create_user(session, username, PASSWORD)
+        finally:
+            engine.dispose()
+        response = http.post("/auth/token", data={"username": username, "password": PASSWORD})
+        assert response.status_code == 200, response.text
+        return response.json()["access_token"]
+
+    def websocket(self, path: str) -> tuple[ClientConnection, int | None]:
+        """Open a WebSocket on `path`; the socket and the worker that serves it."""
+        url = self.url.replace("http", "ws", 1) + path
+        websocket = connect_websocket(url, open_timeout=10, close_timeout=1, proxy=None, legacy=True)
+        return websocket, self.worker_of(websocket.socket.getsockname()[1])
+
+    def websockets_on_every_worker(self, path: str, most: int = 40) -> dict[int, list[ClientConnection]]:
+        """Open WebSockets on `path` until every worker serves at least one of them."""
+        opened: dict[int, list[ClientConnection]] = {}
+        for _ in range(most):
+            websocket, worker = self.websocket(path)
+            opened.setdefault(worker or 0, []).append(websocket)
+            if all(pid in opened for pid in self.worker_pids()):
+                return opened
+        pytest.fail(f"{most} WebSockets did not reach every worker (they reached {len(opened)})")
+
+
+class QueueWorker:
+    """The job queue's worker, `arq app.worker.WorkerSettings`, in a process of its own."""
+
+    def __init__(self, folder: Path, env: dict[str, str]) -> None:
+        command = [sys.executable, "-m", "arq", "app.worker.WorkerSettings"]
+        env = env | {"PYTHONPATH": str(LESSON_FOLDER)}
+        self.process = Process("The queue worker", command, folder / "queue-worker.log", env=env, cwd=folder)
+
+    def start(self) -> None:
+        self.process.start()
+        self.process.wait_until(lambda: "Starting worker" in self.process.output(), "running")
+
+    def stop(self) -> None:
+        self.process.stop()
+
+
+def require_settings(*names: str) -> None:
+    """Fail at once, with a sentence, unless the app's Settings has these fields."""
+    missing = [name for name in names if name not in Settings.model_fields]
+    if missing:
+        pytest.fail(f"app/config.py: Settings has no {', '.join(missing)} yet", pytrace=False)

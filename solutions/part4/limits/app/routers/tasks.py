@@ -1,0 +1,101 @@
+"""The /tasks endpoints. Each change is announced on the owner's live feed,
+and a new task also sends a notification, both after the response."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, BackgroundTasks, Depends, HTTPException, Path, Query, status
+from sqlmodel import Session, select
+
+from app.db import SessionDep
+from app.deps import CurrentUser, LiveUpdatesDep
+from app.models import Task, TaskCreate, TaskPublic, TaskUpdate, User
+from app.notifications import NotifierDep, notify_safely
+from app.rate_limit import limit_task_creation
+
+router = APIRouter(prefix="/tasks", tags=["tasks"])
+
+# SQL integers are 64-bit: a number outside that range could not even be looked up.
+MIN_SQL_INT, MAX_SQL_INT = -(2**63), 2**63 - 1
+TaskId = Annotated[int, Path(ge=MIN_SQL_INT, le=MAX_SQL_INT)]
+
+
+def get_own_task(session: Session, task_id: int, user: User) -> Task:
+    """The user's task with this id. Someone else's task is "not found" too,
+    so that nobody can learn which ids exist."""
+    task = session.get(Task, task_id)
+    if task is None or task.owner_id != user.id:
+        raise HTTPException(status_code=status.HTTP_404_NOT_FOUND, detail="Task not found")
+    return task
+
+
+@router.post("/", status_code=status.HTTP_201_CREATED, dependencies=[Depends(limit_task_creation)])
+def create_task(
+    task_in: TaskCreate,
+    session: SessionDep,
+    user: CurrentUser,
+    notifier: NotifierDep,
+    live: LiveUpdatesDep,
+    background_tasks: BackgroundTasks,
+) -> TaskPublic:
+    task = Task.model_validate(task_in, update={"owner_id": user.id})
+    session.add(task)
+    session.commit()
+    session.refresh(task)
+    message = f"Task created: {task.title}"
+    # Background tasks run one after another once the response is sent:
+    # the quick live update first, then the notifier, which may be slow.
+    background_tasks.add_task(live.send_to_user, user.id, message)
+    background_tasks.add_task(notify_safely, notifier, user.username, message, task.id)
+    return task
+
+
+@router.get("/")
+def list_tasks(
+    session: SessionDep,
+    user: CurrentUser,
+    completed: bool | None = None,
+    offset: Annotated[int, Query(ge=0, le=MAX_SQL_INT)] = 0,
+    limit: Annotated[int, Query(ge=1, le=100)] = 100,
+) -> list[TaskPublic]:
+    query = select(Task).where(Task.owner_id == user.id).order_by(Task.id)
+    if completed is not None:
+        query = query.where(Task.completed == completed)
+    return session.exec(query.offset(offset).limit(limit)).all()
+
+
+@router.get("/{task_id}")
+def read_task(task_id: TaskId, session: SessionDep, user: CurrentUser) -> TaskPublic:
+    return get_own_task(session, task_id, user)
+
+
+@router.patch("/{task_id}")
+def update_task(
+    task_id: TaskId,
+    task_in: TaskUpdate,
+    session: SessionDep,
+    user: CurrentUser,
+    live: LiveUpdatesDep,
+    background_tasks: BackgroundTasks,
+) -> TaskPublic:
+    task = get_own_task(session, task_id, user)
+    # exclude_unset keeps only the fields the client actually sent.
+    task.sqlmodel_update(task_in.model_dump(exclude_unset=True))
+    session.add(task)
+    session.commit()
+    session.refresh(task)
+    background_tasks.add_task(live.send_to_user, user.id, f"Task updated: {task.title}")
+    return task
+
+
+@router.delete("/{task_id}", status_code=status.HTTP_204_NO_CONTENT)
+def delete_task(
+    task_id: TaskId,
+    session: SessionDep,
+    user: CurrentUser,
+    live: LiveUpdatesDep,
+    background_tasks: BackgroundTasks,
+) -> None:
+    task = get_own_task(session, task_id, user)
+    session.delete(task)
+    session.commit()
+    background_tasks.add_task(live.send_to_user, user.id, f"Task deleted: {task.title}")
