@@ -25,10 +25,12 @@ class Settings(BaseSettings):
     first_admin_username: str | None = None
     first_admin_password: SecretStr | None = None
 
+    # --8<-- [start:part4-settings]
     # Where the default notifier appends one line per notification.
     notifications_log: Path = Path("notifications.log")
     # How long one WebSocket send may take before that client is dropped.
     ws_send_timeout_seconds: float = 1.0
+    # --8<-- [end:part4-settings]
 
     # The job queue (ARQ) keeps its jobs in this Redis: redis://host:port/0.
     # Without it, POST /tasks/export answers 503.

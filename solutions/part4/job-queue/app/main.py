@@ -33,6 +33,7 @@ def create_first_admin() -> None:
             create_user(session, settings.first_admin_username, password, is_admin=True)
 
 
+# --8<-- [start:lifespan]
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     # Runs once before the first request.
@@ -44,6 +45,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     queue = job_queue(app, settings.redis_url, live_updates) if settings.redis_url else nullcontext()
     async with queue:
         yield
+# --8<-- [end:lifespan]
 
 
 app = FastAPI(title="Task Manager", version="4.0.0", lifespan=lifespan)
@@ -53,12 +55,14 @@ app.include_router(tasks.router)
 app.include_router(admin.router)
 app.include_router(ws.router)
 app.include_router(jobs.router)
+# --8<-- [start:dashboard]
 app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 
 
 @app.get("/", include_in_schema=False)
 async def dashboard() -> FileResponse:
     return FileResponse(STATIC_DIR / "index.html")
+# --8<-- [end:dashboard]
 
 
 @app.get("/health", tags=["health"])

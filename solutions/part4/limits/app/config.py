@@ -25,10 +25,12 @@ class Settings(BaseSettings):
     first_admin_username: str | None = None
     first_admin_password: SecretStr | None = None
 
+    # --8<-- [start:part4-settings]
     # Where the default notifier appends one line per notification.
     notifications_log: Path = Path("notifications.log")
     # How long one WebSocket send may take before that client is dropped.
     ws_send_timeout_seconds: float = 1.0
+    # --8<-- [end:part4-settings]
     # Open sockets per user, in each worker process; one more is closed with 4429.
     ws_max_connections_per_user: int = 5
     # A socket that sends nothing (not even "ping") for this long is closed with 4408.

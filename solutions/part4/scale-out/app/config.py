@@ -25,10 +25,13 @@ class Settings(BaseSettings):
     first_admin_username: str | None = None
     first_admin_password: SecretStr | None = None
 
+    # --8<-- [start:part4-settings]
     # Where the default notifier appends one line per notification.
     notifications_log: Path = Path("notifications.log")
     # How long one WebSocket send may take before that client is dropped.
     ws_send_timeout_seconds: float = 1.0
+    # --8<-- [end:part4-settings]
+
     # redis://host:port/0 sends live updates through Redis, to every worker
     # process; without it they stay in this process (enough for one worker).
     broadcast_url: str | None = None

@@ -53,14 +53,17 @@ def get_admin_user(user: CurrentUser) -> User:
 AdminUser = Annotated[User, Depends(get_admin_user)]
 
 
+# --8<-- [start:live-updates]
 def get_live_updates() -> ConnectionManager:
     """The one connection manager of this process (it may send through Redis)."""
     return live_updates
 
 
 LiveUpdatesDep = Annotated[ConnectionManager, Depends(get_live_updates)]
+# --8<-- [end:live-updates]
 
 
+# --8<-- [start:websocket-user]
 def get_websocket_user(session: SessionDep, token: str = "") -> User | None:
     """The active user that a WebSocket's `?token=` belongs to, or None.
 
@@ -75,3 +78,4 @@ def get_websocket_user(session: SessionDep, token: str = "") -> User | None:
 
 
 WebSocketUser = Annotated[User | None, Depends(get_websocket_user)]
+# --8<-- [end:websocket-user]

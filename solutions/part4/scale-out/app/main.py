@@ -33,6 +33,7 @@ def create_first_admin() -> None:
             create_user(session, settings.first_admin_username, password, is_admin=True)
 
 
+# --8<-- [start:lifespan]
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     # Runs once before the first request.
@@ -44,6 +45,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     relay = relaying(live_updates) if isinstance(live_updates, RedisBroadcast) else nullcontext()
     async with relay:
         yield
+# --8<-- [end:lifespan]
 
 
 app = FastAPI(title="Task Manager", version="4.0.0", lifespan=lifespan)
@@ -52,12 +54,14 @@ app.include_router(auth.router)
 app.include_router(tasks.router)
 app.include_router(admin.router)
 app.include_router(ws.router)
+# --8<-- [start:dashboard]
 app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 
 
 @app.get("/", include_in_schema=False)
 async def dashboard() -> FileResponse:
     return FileResponse(STATIC_DIR / "index.html")
+# --8<-- [end:dashboard]
 
 
 @app.get("/health", tags=["health"])

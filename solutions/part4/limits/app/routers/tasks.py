@@ -28,6 +28,7 @@ def get_own_task(session: Session, task_id: int, user: User) -> Task:
     return task
 
 
+# --8<-- [start:create]
 @router.post("/", status_code=status.HTTP_201_CREATED, dependencies=[Depends(limit_task_creation)])
 def create_task(
     task_in: TaskCreate,
@@ -41,12 +42,15 @@ def create_task(
     session.add(task)
     session.commit()
     session.refresh(task)
+    # --8<-- [start:schedule]
     message = f"Task created: {task.title}"
     # Background tasks run one after another once the response is sent:
     # the quick live update first, then the notifier, which may be slow.
     background_tasks.add_task(live.send_to_user, user.id, message)
     background_tasks.add_task(notify_safely, notifier, user.username, message, task.id)
+    # --8<-- [end:schedule]
     return task
+# --8<-- [end:create]
 
 
 @router.get("/")
@@ -68,6 +72,7 @@ def read_task(task_id: TaskId, session: SessionDep, user: CurrentUser) -> TaskPu
     return get_own_task(session, task_id, user)
 
 
+# --8<-- [start:update]
 @router.patch("/{task_id}")
 def update_task(
     task_id: TaskId,
@@ -85,8 +90,10 @@ def update_task(
     session.refresh(task)
     background_tasks.add_task(live.send_to_user, user.id, f"Task updated: {task.title}")
     return task
+# --8<-- [end:update]
 
 
+# --8<-- [start:delete]
 @router.delete("/{task_id}", status_code=status.HTTP_204_NO_CONTENT)
 def delete_task(
     task_id: TaskId,
@@ -99,3 +106,4 @@ def delete_task(
     session.delete(task)
     session.commit()
     background_tasks.add_task(live.send_to_user, user.id, f"Task deleted: {task.title}")
+# --8<-- [end:delete]

@@ -144,6 +144,7 @@ function addEvent(text) {
 
 // The server sends one line of text for each change to our tasks. We show it,
 // and fetch the list again: the event says what happened, the list what is.
+// --8<-- [start:live-feed]
 function connectLive() {
   const scheme = location.protocol === "https:" ? "wss" : "ws";
   // A browser cannot put a header on a WebSocket, so the token goes in the URL.
@@ -192,6 +193,7 @@ function connectLive() {
     }, RECONNECT_DELAY_MS);
   });
 }
+// --8<-- [end:live-feed]
 
 // ---- logging in and out ---------------------------------------------------
 
