@@ -45,3 +45,12 @@ def test_separate_models_for_input_and_output(client):
     assert "id" not in schemas["TaskCreate"]["properties"]
     assert "id" not in schemas["TaskUpdate"]["properties"]
     assert "id" in schemas["TaskPublic"]["properties"]
+
+
+@pytest.mark.points(1, hint='@app.get("/", include_in_schema=False) returning RedirectResponse(url="/docs").')
+def test_home_page_sends_the_browser_to_the_docs(client):
+    """GET / redirects to /docs, so opening the bare address shows the API instead of a 404."""
+    response = client.get("/", follow_redirects=False)
+
+    assert response.status_code == 307
+    assert response.headers["location"] == "/docs"

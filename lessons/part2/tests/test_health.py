@@ -48,3 +48,12 @@ def test_only_the_output_model_has_id_and_created_at(client):
         assert "id" not in schemas[name]["properties"], f"{name} lets a client send an id"
         assert "created_at" not in schemas[name]["properties"], f"{name} lets a client send created_at"
     assert {"id", "created_at"} <= set(schemas["TaskPublic"]["properties"])
+
+
+@pytest.mark.points(1, hint='@app.get("/", include_in_schema=False) returning RedirectResponse(url="/docs").')
+def test_home_page_sends_the_browser_to_the_docs(client):
+    """GET / redirects to /docs, so opening the bare address shows the API instead of a 404."""
+    response = client.get("/", follow_redirects=False)
+
+    assert response.status_code == 307
+    assert response.headers["location"] == "/docs"

@@ -4,6 +4,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from fastapi.responses import RedirectResponse
 from fastapi.exceptions import RequestValidationError
 from sqlmodel import Session
 
@@ -48,3 +49,9 @@ app.include_router(admin.router)
 @app.get("/health", tags=["health"])
 async def health() -> dict[str, str]:
     return {"status": "ok"}
+
+
+@app.get("/", include_in_schema=False)
+async def home() -> RedirectResponse:
+    # The API has no page of its own: send a browser to its interactive docs.
+    return RedirectResponse(url="/docs")
