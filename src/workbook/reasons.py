@@ -19,7 +19,7 @@ from typing import Any
 MAX_REASON = 300
 STUDENT_CODE = "app/"
 
-ADDRESS = re.compile(r" (?:object )?at 0x[0-9a-fA-F]+")
+ADDRESS = re.compile(r" at 0x[0-9a-fA-F]+")
 STATUS_WHERE = re.compile(r"^\+\s+where (\d+) = <Response \[(\d+)(?: ([^\]]*))?\]>\.status_code$")
 GET_WHERE = re.compile(r"^\+\s+where (.+?) = <built-in method get of dict object>\((.+)\)$")
 DICT_WHERE = re.compile(r"^\+\s+where <built-in method get of dict object> = (.+)\.get$")
@@ -28,6 +28,8 @@ NOISE = (
     re.compile(r"^Omitting \d+ identical items?, use -vv to show$"),
     re.compile(r"^Use -v to get more diff$"),
     re.compile(r"^Full diff:"),
+    re.compile(r"^Skipping \d+ identical (leading|trailing) characters in diff"),
+    re.compile(r"^[-+?]( |$)"),  # the lines of a diff: the values on the first line say it shorter
 )
 FRAME = re.compile(r'File "(?P<file>[^"]+)", line (?P<line>\d+), in (?P<function>\S+)')
 REQUEST = re.compile(r"\.(get|post|put|patch|delete|head|options|websocket_connect)\(\s*f?([\"'])(.*?)\2")
@@ -132,7 +134,7 @@ def explain_assertion(message: str) -> str:
             answer = next((found.group(1) for where in wheres if (found := DICT_WHERE.match(where))), "")
             said = f" (the answer was {answer})" if answer else ""
             return f"no {missing.group(2)} in the answer{said}; the test expected {comparison.group(3)}"
-    details = explain_details([line for line in rest if not line.startswith("+")])
+    details = explain_details([line for line in rest if line not in wheres])
     if "..." in first and details:
         return "; ".join(details)  # pytest cut the values short: its explanation says more
     return "; ".join([first, *details])

@@ -208,5 +208,5 @@ def progress(root: Path, console: Console) -> int:
                 next_step = f"{part.name}'s challenge {slug}: {sentence} (`uv run workbook check {part.name} -c {slug}`)."
     console.print(table)
     console.print("Scores are from your last `check` of each part; '-' means not checked yet.", style="dim")
-    console.print(Text("Next: ", style="bold"), next_step or "everything is done. Well done!", highlight=False)
+    console.print(Text.assemble(("Next: ", "bold"), next_step or "everything is done. Well done!"))
     return OK
