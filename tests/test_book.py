@@ -151,15 +151,21 @@ def test_every_snippet_names_a_file_and_a_section_that_exist() -> None:
     assert missing == []
 
 
-def test_a_snippet_of_a_missing_section_stops_the_build() -> None:
-    """The book's own snippets settings (check_paths) refuse a section that is not there."""
-    import markdown
-    from mkdocs.config import load_config
+def snippets_settings() -> dict:
+    """The pymdownx.snippets settings of mkdocs.yml."""
+    from mkdocs.utils import yaml_load
 
-    config = load_config(str(ROOT / "mkdocs.yml"))
-    md = markdown.Markdown(
-        extensions=["pymdownx.snippets"], extension_configs={"pymdownx.snippets": config.mdx_configs["pymdownx.snippets"]}
-    )
+    config = yaml_load((ROOT / "mkdocs.yml").read_text(encoding="utf-8"))
+    return next(item["pymdownx.snippets"] for item in config["markdown_extensions"] if "pymdownx.snippets" in item)
+
+
+def test_a_snippet_of_a_missing_section_stops_the_build() -> None:
+    """The book's own snippets settings (check_paths) refuse a file or a section that is not there."""
+    import markdown
+
+    settings = snippets_settings()
+    assert settings["check_paths"] is True
+    md = markdown.Markdown(extensions=["pymdownx.snippets"], extension_configs={"pymdownx.snippets": settings})
     cwd = Path.cwd()
     os.chdir(ROOT)  # base_path "." is the repository's root, as for `mkdocs build`
     try:
@@ -170,6 +176,28 @@ def test_a_snippet_of_a_missing_section_stops_the_build() -> None:
             md.reset().convert('--8<-- "lessons/part1/app/nowhere.py"')
     finally:
         os.chdir(cwd)
+
+
+def test_every_challenge_has_a_page_in_the_nav() -> None:
+    from mkdocs.utils import yaml_load
+
+    def pages(item) -> Iterator[str]:
+        if isinstance(item, str):
+            yield item
+        elif isinstance(item, dict):
+            for value in item.values():
+                yield from pages(value)
+        else:
+            for value in item:
+                yield from pages(value)
+
+    listed = set(pages(yaml_load((ROOT / "mkdocs.yml").read_text(encoding="utf-8"))["nav"]))
+    challenges = {
+        f"{readme.parts[-4]}/challenges/{readme.parent.name}.md"
+        for readme in ROOT.glob("lessons/part*/challenges/*/README.md")
+    }
+    assert len(challenges) >= 12
+    assert sorted(challenges - listed) == [], "add these challenge pages to `nav` in mkdocs.yml"
 
 
 def workbook_commands() -> dict[str, set[str]]:
@@ -332,21 +360,38 @@ def test_a_notebook_cell_that_raises_stops_the_build(tmp_path: Path) -> None:
         hook.execute_notebooks([path], use_cache=False)
 
 
+# Builds one page only, with the book's Markdown settings (inherited from mkdocs.yml).
+ONE_PAGE_CONFIG = """\
+INHERIT: mkdocs.yml
+strict: false
+hooks: []
+plugins: []
+extra_javascript: []
+watch: []
+nav:
+  - part1/index.md
+"""
+
+
 def test_changing_a_quoted_line_changes_the_page(tmp_path: Path, site: Path) -> None:
     """The page shows the lesson file as it is at build time: edit a line, rebuild, see it."""
     copy = tmp_path / "repo"
     skip = shutil.ignore_patterns("__pycache__", "*.db", "*.log", ".coverage*")
-    for name in ("docs", "lessons", "notebooks"):
-        shutil.copytree(ROOT / name, copy / name, ignore=skip)
+    shutil.copytree(ROOT / "lessons" / "part1", copy / "lessons" / "part1", ignore=skip)
+    (copy / "docs" / "part1").mkdir(parents=True)
+    shutil.copy(DOCS / "part1" / "index.md", copy / "docs" / "part1")
     shutil.copy(ROOT / "mkdocs.yml", copy)
-    (copy / "tests").mkdir()
-    shutil.copy(ROOT / "tests" / "test_book.py", copy / "tests")  # the pages quote it too
+    (copy / "one-page.yml").write_text(ONE_PAGE_CONFIG, encoding="utf-8")
     router = copy / "lessons" / "part1" / "app" / "routers" / "tasks.py"
     original = "    return store.add(task_in)\n"
     assert router.read_text(encoding="utf-8").count(original) == 1
     router.write_text(router.read_text(encoding="utf-8").replace(original, "    return store.add(task_in)  # edited by a test\n"))
 
-    result = build(copy, tmp_path / "site", BOOK_EXECUTE_NOTEBOOKS="0")
+    result = subprocess.run(
+        [sys.executable, "-m", "mkdocs", "build", "--quiet", "-f", "one-page.yml", "-d", str(tmp_path / "site")],
+        cwd=copy, env={**os.environ, "NO_MKDOCS_2_WARNING": "1", "PYTHONDONTWRITEBYTECODE": "1"},
+        capture_output=True, text=True, timeout=BUILD_TIMEOUT,
+    )  # fmt: skip
 
     assert result.returncode == 0, (result.stdout + result.stderr)[-3000:]
     edited = (tmp_path / "site" / "part1" / "index.html").read_text(encoding="utf-8")
@@ -477,6 +522,7 @@ def test_tasks_added_before_an_exception_never_run() -> None:
 # --8<-- [end:refused-request]
 
 
+# --8<-- [start:kinds]
 def test_sync_tasks_run_on_a_worker_thread_and_async_ones_on_the_loop() -> None:
     example = load_example("background_rules")
 
@@ -485,6 +531,7 @@ def test_sync_tasks_run_on_a_worker_thread_and_async_ones_on_the_loop() -> None:
     assert len(example.ran) == 2
     assert example.ran[0].startswith("sync on ") and example.ran[0] != f"sync on {loop_thread}"
     assert example.ran[1] == f"async on {loop_thread}"
+# --8<-- [end:kinds]
 
 
 # --8<-- [start:patch-versus-override]

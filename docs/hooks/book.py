@@ -130,7 +130,7 @@ def challenge_list_markdown(number: int) -> str:
     items = []
     for folder in challenges(number):
         title = folder.joinpath("README.md").read_text(encoding="utf-8").splitlines()[0].lstrip("# ").strip()
-        items.append(f"- [{title}](challenges/{folder.name}.md) (`{folder.name}`)")
+        items.append(f"- [{title}]({folder.name}.md) (`{folder.name}`)")
     return "\n".join(items) + "\n"
 
 
