@@ -54,12 +54,14 @@ def build(root: Path, site: Path, **env: str) -> subprocess.CompletedProcess[str
 
 
 def repo_state() -> set[str]:
-    """Every path git reports as new, changed or ignored (our tracked files aside)."""
+    """Every file in the repository that git does not track (ignored ones included)."""
     out = subprocess.run(
         ["git", "status", "--porcelain", "--ignored", "--untracked-files=all"],
         cwd=ROOT, capture_output=True, text=True, check=True,
     ).stdout  # fmt: skip
-    return {line[3:] for line in out.splitlines() if not line[3:].startswith(".venv/")}
+    return {
+        line[3:] for line in out.splitlines() if line[:2] in {"??", "!!"} and not line[3:].startswith(".venv/")
+    }
 
 
 @pytest.fixture(scope="session")
@@ -75,12 +77,21 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return site
 
 
-def load_example(name: str) -> ModuleType:
-    """A module of docs/examples/, freshly imported."""
-    spec = importlib.util.spec_from_file_location(f"book_example_{name}", DOCS / "examples" / f"{name}.py")
+def load_module(path: Path, name: str) -> ModuleType:
+    """The Python file at `path`, freshly imported, leaving no __pycache__ next to it."""
+    spec = importlib.util.spec_from_file_location(name, path)
     module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    writes_bytecode, sys.dont_write_bytecode = sys.dont_write_bytecode, True
+    try:
+        spec.loader.exec_module(module)
+    finally:
+        sys.dont_write_bytecode = writes_bytecode
     return module
+
+
+def load_example(name: str) -> ModuleType:
+    """A module of docs/examples/."""
+    return load_module(DOCS / "examples" / f"{name}.py", f"book_example_{name}")
 
 
 # ---- the pages' sources --------------------------------------------------------------------
@@ -350,9 +361,7 @@ def test_a_notebook_cell_that_raises_stops_the_build(tmp_path: Path) -> None:
     import nbformat
     from mkdocs.exceptions import PluginError
 
-    spec = importlib.util.spec_from_file_location("book_hook", DOCS / "hooks" / "book.py")
-    hook = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(hook)
+    hook = load_module(DOCS / "hooks" / "book.py", "book_hook")
     notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("1 / 0")])
     path = tmp_path / "broken.ipynb"
     nbformat.write(notebook, path)
