@@ -53,7 +53,7 @@ def test_the_readme_quick_start_is_two_commands() -> None:
     quick_start = readme.split("## Quick start", 1)[1].split("\n## ", 1)[0]
     blocks = re.findall(r"```(?:sh|bash|console)?\n(.*?)```", quick_start, flags=re.S)
     commands = [line for block in blocks for line in block.splitlines() if line.strip() and not line.startswith("#")]
-    assert commands == ["uv run workbook run part4", "uv run pytest"]
+    assert commands == ["uv run workbook check part1", "uv run pytest"]
 
 
 def test_each_part_changes_the_app_of_the_part_before() -> None:
