@@ -77,9 +77,15 @@ def test_run_serves_the_part(part: str, tmp_path: Path) -> None:
                 time.sleep(0.2)
         assert response.json() == {"status": "ok"}
         assert httpx.get(f"http://127.0.0.1:{port}/docs").status_code == 200
+        home = httpx.get(f"http://127.0.0.1:{port}/")
+        if part == "part1":  # parts 1-3 have no page of their own: / leads to the docs
+            assert home.status_code == 307 and home.headers["location"] == "/docs"
+        else:  # part 4's dashboard
+            assert home.status_code == 200 and "text/html" in home.headers["content-type"]
     finally:
         server.terminate()
         server.wait(timeout=10)
         log.close()
+    assert f"Try the API in your browser: http://127.0.0.1:{port}/docs" in (tmp_path / "server.log").read_text()
     # The app ran from the part's folder (where `app` is), yet used the database it was given.
     assert (tmp_path / "tasks.db").exists() == (part == "part4")

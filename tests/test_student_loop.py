@@ -53,6 +53,18 @@ def replace(path: Path, old: str, new: str) -> None:
     path.write_text(text.replace(old, new))
 
 
+# --- help ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("command", ["check", "hint", "reset", "progress", "init", "run", "manifest"])
+def test_help_shows_its_defaults_and_no_stray_types(command: str) -> None:
+    result = workbook(command, "--help")
+    assert result.exit_code == 0 and "Usage" in result.output
+    assert "<bool>" not in result.output  # a flag takes no value
+    if command in ("check", "reset", "init", "run"):
+        assert "[default: " in result.output  # not swallowed as Rich markup
+
+
 # --- check: what goes wrong, said once ----------------------------------------
 
 
