@@ -69,6 +69,22 @@ def echo(word: str) -> dict[str, str]:
     return {"word": word}
 '''
 
+# The echo challenge's reference solution, as a patch against the tiny lesson.
+ECHO_PATCH = '''\
+diff --git a/app/main.py b/app/main.py
+--- a/app/main.py
++++ b/app/main.py
+@@ -6,3 +6,8 @@
+ @app.get("/health")
+ def health() -> dict[str, str]:
+     return {"status": "ok"}
++
++
++@app.get("/echo/{word}")
++def echo(word: str) -> dict[str, str]:
++    return {"word": word}
+'''
+
 BRIEF = "# Echo\n\n## Goal\n\nx\n\n## What done looks like\n\nx\n\n## Hints\n\nx\n\n## Going further\n\nx\n"
 
 
@@ -90,7 +106,8 @@ def tiny_workbook(tmp_path: Path) -> Path:
     write(lesson / "tests" / "test_basic.py", TINY_TESTS)
     write(lesson / "challenges" / "echo" / "README.md", BRIEF)
     write(lesson / "challenges" / "echo" / "test_echo.py", ECHO_TEST)
-    write(root / "solutions" / "part1" / "echo" / "app" / "main.py", ECHO_SOLUTION)
+    (root / "solutions" / "part1").mkdir(parents=True)
+    (root / "solutions" / "part1" / "echo.patch").write_text(ECHO_PATCH, encoding="utf-8")
     manifest.write(root)
     return root
 

@@ -19,7 +19,7 @@ runner = CliRunner()
 WORKBOOK = Path(sys.executable).parent / "workbook"
 
 
-@pytest.mark.parametrize("command", ["list", "run", "grade", "check", "verify"])
+@pytest.mark.parametrize("command", ["list", "run", "grade", "check", "verify", "solution"])
 def test_every_command_has_help(command: str) -> None:
     result = runner.invoke(app, [command, "--help"])
     assert result.exit_code == 0
@@ -29,7 +29,7 @@ def test_every_command_has_help(command: str) -> None:
 def test_help_lists_the_commands_and_documents_exit_codes() -> None:
     result = runner.invoke(app, ["--help"])
     assert result.exit_code == 0
-    for command in ("list", "run", "grade", "check", "verify"):
+    for command in ("list", "run", "grade", "check", "verify", "solution"):
         assert command in result.output
     grade_help = " ".join(runner.invoke(app, ["grade", "--help"]).output.split())
     assert "3 the code does not load" in grade_help

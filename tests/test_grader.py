@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from conftest import ECHO_SOLUTION, write
 from workbook.catalog import Part
 from workbook.cli import app
 from workbook.grader import Scorecard, grade
@@ -49,8 +50,8 @@ def test_a_partial_submission_loses_exactly_the_failing_tests_points(tiny_part: 
     assert card.groups() == {"lesson": (3.0, 5.0)}
 
 
-def test_a_submission_with_the_solution_scores_everything(tiny_part: Part, submission: Path, tiny_workbook: Path) -> None:
-    (submission / "app" / "main.py").write_text((tiny_workbook / "solutions/part1/echo/app/main.py").read_text())
+def test_a_submission_with_the_solution_scores_everything(tiny_part: Part, submission: Path) -> None:
+    write(submission / "app" / "main.py", ECHO_SOLUTION)
     card = grade(tiny_part, submission)
     assert card.complete and card.earned == 9
 

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from conftest import ECHO_PATCH, ECHO_SOLUTION, write
 from workbook.catalog import Part, get_part
 from workbook.verify import Check, verify
 
@@ -22,7 +23,7 @@ def add_part2(root: Path) -> Part:
 
     shutil.copytree(lesson1, lesson2)
     shutil.copytree(root / "solutions/part1", root / "solutions/part2")
-    (lesson2 / "app/main.py").write_text((root / "solutions/part1/echo/app/main.py").read_text())
+    write(lesson2 / "app/main.py", ECHO_SOLUTION)
     (lesson2 / "tests/test_echo_is_there.py").write_text(
         "import pytest\n\n@pytest.mark.points(1)\ndef test_echo_route(client):\n"
         '    """GET /echo/x answers."""\n    assert client.get("/echo/x").status_code == 200\n'
@@ -51,10 +52,31 @@ def test_a_challenge_test_that_passes_on_the_bare_lesson_fails_verify(tiny_workb
 
 
 def test_a_solution_that_breaks_the_lesson_fails_verify(tiny_workbook: Path) -> None:
-    solution = tiny_workbook / "solutions/part1/echo/app/main.py"
-    solution.write_text(solution.read_text().replace('{"status": "ok"}', '{"status": "broken"}'))
+    solution = tiny_workbook / "solutions/part1/echo.patch"
+    broken = ECHO_PATCH.replace(
+        '     return {"status": "ok"}\n', '-    return {"status": "ok"}\n+    return {"status": "broken"}\n'
+    )
+    solution.write_text(broken)
     problems = failed(verify([get_part(tiny_workbook, "part1")]))
     assert "test_health" in problems["echo: solution passes, lesson still passes"]
+
+
+def test_a_solution_that_no_longer_applies_fails_verify_naming_the_hunk(tiny_workbook: Path) -> None:
+    """The lesson changed a line the patch relies on: verify says so instead of grading a wrong copy."""
+    main = tiny_workbook / "lessons/part1/app/main.py"
+    main.write_text(main.read_text().replace("def health()", "def health_check()"))
+    problems = failed(verify([get_part(tiny_workbook, "part1")]))
+    detail = problems["echo: solution passes, lesson still passes"]
+    assert detail.startswith("solutions/part1/echo.patch no longer applies to the lesson: app/main.py: hunk 1 of 1")
+    assert "line 7 should be 'def health() -> dict[str, str]:'" in detail
+    assert "CONTRIBUTING.md" in detail
+
+
+def test_a_missing_solution_fails_verify(tiny_workbook: Path) -> None:
+    (tiny_workbook / "solutions/part1/echo.patch").unlink()
+    problems = failed(verify([get_part(tiny_workbook, "part1")]))
+    assert problems["echo: has a solution"] == "no solutions/part1/echo.patch"
+    assert problems["echo: solution passes, lesson still passes"] == "no solution to apply"
 
 
 def test_a_lesson_that_fails_its_own_tests_fails_verify(tiny_workbook: Path) -> None:

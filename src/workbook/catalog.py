@@ -36,7 +36,8 @@ class Challenge:
 
     @property
     def solution(self) -> Path:
-        return self.part.root / "solutions" / self.part.name / self.slug
+        """The reference solution: a patch against the lesson folder."""
+        return self.part.root / "solutions" / self.part.name / f"{self.slug}.patch"
 
     @property
     def title(self) -> str:

@@ -10,6 +10,7 @@ Exit codes, for scripts:
 from __future__ import annotations
 
 import os
+import shutil
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -18,10 +19,11 @@ from rich.console import Console
 from rich.markdown import Markdown
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
+from rich.text import Text
 from typer.core import TyperGroup
 
-from workbook import grader, manifest, report, student, workcopy
-from workbook.catalog import CatalogError, Part, find_root, get_part, parts
+from workbook import grader, manifest, patches, report, student, workcopy
+from workbook.catalog import CatalogError, Challenge, Part, find_root, get_part, parts
 from workbook.hints import read_hints
 from workbook.listing import LESSON
 from workbook.sandbox import SubmissionError
@@ -253,8 +255,8 @@ def hint(
         console.print(f"[dim]Still stuck? `uv run workbook hint {chosen.name} {slug}` again for the next one.[/]")
     else:
         console.print(
-            f"[dim]That was the last hint. `--all` shows them all again; a reference solution is in "
-            f"solutions/{chosen.name}/{slug}/, for when you are done or truly stuck.[/]"
+            f"[dim]That was the last hint. `--all` shows them all again; `uv run workbook solution "
+            f"{chosen.name} {slug}` shows a reference solution, for when you are done or truly stuck.[/]"
         )
 
 
@@ -373,6 +375,100 @@ def manifest_command(
     path = manifest.write(root)
     count = sum(len(files) for files in manifest.load(root).values())
     console.print(f"Wrote {path.relative_to(root).as_posix()}: {count} graded files.")
+
+
+# What a solution patch may not touch: the grader always brings its own copies.
+PRISTINE = ("tests/", "challenges/", "conftest.py", "pytest.ini")
+DIFF_STYLES = (("+++", "bold"), ("---", "bold"), ("diff ", "bold"), ("@@", "cyan"), ("+", "green"), ("-", "red"))
+
+
+def colour_patch(text: str) -> Text:
+    shown = Text()
+    for line in text.splitlines(keepends=True):
+        style = next((style for prefix, style in DIFF_STYLES if line.startswith(prefix)), "")
+        shown.append(line, style=style)
+    return shown
+
+
+def load_challenge(part: str, slug: str) -> Challenge:
+    try:
+        return load_part(part).challenge(slug)
+    except CatalogError as error:
+        raise fail(str(error)) from None
+
+
+def read_solution(challenge: Challenge) -> str:
+    if not challenge.solution.is_file():
+        raise fail(f"{challenge.slug} has no reference solution yet ({challenge.solution.name} is missing).")
+    return challenge.solution.read_text(encoding="utf-8")
+
+
+def apply_solution(challenge: Challenge, folder: Path) -> None:
+    try:
+        changed = patches.apply(read_solution(challenge), folder)
+    except patches.PatchError as error:
+        raise fail(
+            f"The solution does not apply to {folder}: {error}\n"
+            f"Next: apply it to a fresh copy of lessons/{challenge.part.name}, or read it with "
+            f"`workbook solution {challenge.part.name} {challenge.slug}` and make the changes by hand."
+        ) from None
+    console.print(f"Applied the solution of [bold]{challenge.slug}[/] to {folder}: " + ", ".join(changed))
+
+
+def save_solution(challenge: Challenge, folder: Path) -> None:
+    if not (folder / "app").is_dir():
+        raise fail(f"{folder} has no app/ folder: give the copy you made with --edit.")
+    try:
+        text = patches.diff(challenge.part.folder, folder)
+    except patches.PatchError as error:
+        raise fail(str(error)) from None
+    if not text:
+        raise fail(f"{folder} is the same as lessons/{challenge.part.name}: there is no change to save.")
+    pristine = [name for name in patches.touched_files(text) if name.startswith(PRISTINE)]
+    if pristine:
+        raise fail(
+            "A solution may not change " + ", ".join(pristine) + ": the grader always uses the lesson's own "
+            f"copies. Undo those changes in {folder} (or change the lesson itself), then save again."
+        )
+    challenge.solution.parent.mkdir(parents=True, exist_ok=True)
+    challenge.solution.write_text(text, encoding="utf-8")
+    where = challenge.solution.relative_to(challenge.part.root).as_posix()
+    console.print(f"Saved {where}: " + ", ".join(patches.touched_files(text)))
+    console.print(f"Next: [bold]uv run workbook verify {challenge.part.name}[/] to check it still passes.")
+
+
+@app.command()
+def solution(
+    part: PartArg,
+    slug: Annotated[str, typer.Argument(help="The challenge, e.g. search (see `workbook list`).", show_default=False)],
+    apply_to: Annotated[Path | None, typer.Option("--apply", help="Apply the solution to this working copy of the part.")] = None,
+    edit: Annotated[Path | None, typer.Option(help="Maintainers: make this new folder a copy of the lesson with the solution applied.")] = None,
+    save: Annotated[Path | None, typer.Option(help="Maintainers: rewrite the solution's patch from this folder (made with --edit).")] = None,
+) -> None:
+    """Show a challenge's reference solution: a patch against the lesson.
+
+    With --apply DIR, apply it to your working copy instead. Maintainers change a
+    solution with --edit DIR (lesson + solution in a new folder), edit there,
+    then --save DIR (the patch is rewritten from DIR against the lesson).
+    """
+    chosen = load_challenge(part, slug)
+    if sum(option is not None for option in (apply_to, edit, save)) > 1:
+        raise fail("Give only one of --apply, --edit and --save.")
+    if apply_to is not None:
+        if not apply_to.is_dir():
+            raise fail(f"{apply_to} is not a folder: give your working copy of {chosen.part.name} (the folder holding app/).")
+        apply_solution(chosen, apply_to)
+    elif edit is not None:
+        if edit.exists() and any(edit.iterdir()):
+            raise fail(f"{edit} already exists and is not empty: give a new folder.")
+        shutil.copytree(chosen.part.folder, edit, dirs_exist_ok=True, ignore=shutil.ignore_patterns(*patches.IGNORED_DIRS))
+        apply_solution(chosen, edit)
+        console.print(f"Edit the files in {edit} until [bold]uv run workbook check {chosen.part.name} {edit} -c {chosen.slug}[/] passes,")
+        console.print(f"then save the patch: [bold]uv run workbook solution {chosen.part.name} {chosen.slug} --save {edit}[/]")
+    elif save is not None:
+        save_solution(chosen, save)
+    else:
+        console.print(colour_patch(read_solution(chosen)), soft_wrap=True, highlight=False, end="")
 
 
 def main() -> None:

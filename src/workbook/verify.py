@@ -21,7 +21,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from workbook import sandbox
+from workbook import patches, sandbox
 from workbook.catalog import Challenge, Part
 from workbook.grader import Scorecard, grade
 from workbook.listing import LESSON, graded_tests
@@ -52,12 +52,14 @@ def passing(card: Scorecard, group: str) -> list[str]:
 
 @contextmanager
 def with_solution(challenge: Challenge) -> Iterator[Path]:
-    """A temporary copy of the lesson with the challenge's solution laid over it."""
+    """A temporary copy of the lesson with the challenge's solution patch applied.
+
+    Raises PatchError (naming the file and hunk) when the patch no longer applies."""
     folder = Path(tempfile.mkdtemp(prefix=f"workbook-{challenge.slug}-"))
     try:
         copy = folder / challenge.part.name
         shutil.copytree(challenge.part.folder, copy, ignore=shutil.ignore_patterns("__pycache__"))
-        shutil.copytree(challenge.solution, copy, dirs_exist_ok=True, ignore=shutil.ignore_patterns("__pycache__"))
+        patches.apply(challenge.solution.read_text(encoding="utf-8"), copy)
         yield copy
     finally:
         sandbox.remove(folder)
@@ -84,8 +86,8 @@ def convention_checks(part: Part) -> list[Check]:
                   "missing: " + ", ".join(missing) if missing or not text else "")
         )  # fmt: skip
         checks.append(
-            Check(part.name, f"{challenge.slug}: has a solution", challenge.solution.is_dir(),
-                  "" if challenge.solution.is_dir() else f"no {challenge.solution.relative_to(part.root)}")
+            Check(part.name, f"{challenge.slug}: has a solution", challenge.solution.is_file(),
+                  "" if challenge.solution.is_file() else f"no {challenge.solution.relative_to(part.root)}")
         )  # fmt: skip
     return checks
 
@@ -118,10 +120,15 @@ def previous_part_check(part: Part) -> list[Check]:
 
 def solution_check(challenge: Challenge) -> list[Check]:
     name = f"{challenge.slug}: solution passes, lesson still passes"
-    if not challenge.solution.is_dir():
+    if not challenge.solution.is_file():
         return [Check(challenge.part.name, name, False, "no solution to apply")]
-    with with_solution(challenge) as copy:
-        card = grade(challenge.part, copy, challenges=[challenge.slug])
+    try:
+        with with_solution(challenge) as copy:
+            card = grade(challenge.part, copy, challenges=[challenge.slug])
+    except patches.PatchError as error:
+        where = challenge.solution.relative_to(challenge.part.root).as_posix()
+        return [Check(challenge.part.name, name, False, f"{where} no longer applies to the lesson: {error} "
+                      f"Update the patch (see CONTRIBUTING.md, \"Changing a lesson\").")]  # fmt: skip
     problems = failing(card, LESSON) + failing(card, challenge.slug)
     detail = f"lesson {fraction(card, LESSON)}, challenge {fraction(card, challenge.slug)}"
     return [Check(challenge.part.name, name, card.complete, "; ".join([detail, *problems]))]

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from workbook import manifest
+from workbook import manifest, patches
 from workbook.catalog import Part, get_part
 
 WORK = "work"
@@ -211,8 +211,8 @@ def plan_reset(part: Part, folder: Path, challenge: str | None = None) -> ResetP
     if challenge is None:
         candidates = files_under(folder / "app") | shipped.app | set(manifest.expected(part))
     else:
-        solution = part.root / "solutions" / part.name / challenge
-        changed = {p.relative_to(solution).as_posix() for p in solution.rglob("*") if p.is_file() and "__pycache__" not in p.parts}
+        solution = part.challenge(challenge).solution
+        changed = set(patches.touched_files(solution.read_text(encoding="utf-8"))) if solution.is_file() else set()
         candidates = changed | {r for r in manifest.expected(part) if r.startswith(f"challenges/{challenge}/")}
     plan = ResetPlan({}, [])
     for relative in sorted(candidates):
