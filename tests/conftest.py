@@ -69,6 +69,9 @@ def echo(word: str) -> dict[str, str]:
     return {"word": word}
 '''
 
+# app/main.py as the echo solution leaves it.
+ECHO_MAIN = ECHO_SOLUTION.lstrip()
+
 # The echo challenge's reference solution, as a patch against the tiny lesson.
 ECHO_PATCH = '''\
 diff --git a/app/main.py b/app/main.py

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner, Result
 
-from conftest import ROOT, write
+from conftest import ECHO_MAIN, ROOT, write
 from workbook import manifest
 from workbook.cli import app, console
 
@@ -245,7 +245,7 @@ def test_reset_asks_first_keeps_a_backup_and_restores_the_lesson(tiny_workbook: 
     assert workbook("init", "part1").exit_code == 0
     copy = tiny_workbook / "work/part1"
     original = (copy / "app/main.py").read_text()
-    solution = (tiny_workbook / "solutions/part1/echo/app/main.py").read_text()
+    solution = ECHO_MAIN
     (copy / "app/main.py").write_text(solution)
     (copy / "app/extra.py").write_text("# mine\n")
     (copy / "conftest.py").unlink()
@@ -273,7 +273,7 @@ def test_reset_asks_first_keeps_a_backup_and_restores_the_lesson(tiny_workbook: 
 def add_part2(root: Path) -> None:
     """A second tiny part: part 1's tests, and an app that also echoes."""
     shutil.copytree(root / "lessons/part1", root / "lessons/part2")
-    shutil.copyfile(root / "solutions/part1/echo/app/main.py", root / "lessons/part2/app/main.py")
+    (root / "lessons/part2/app/main.py").write_text(ECHO_MAIN)
     manifest.write(root)
 
 
@@ -322,7 +322,7 @@ def test_watch_checks_again_when_a_file_is_saved(tiny_workbook: Path, submission
         first = read_until(process, "Watching", 60)
         assert "echo    0/4" in first
         time.sleep(0.5)  # the watcher is up
-        (submission / "app/main.py").write_text((tiny_workbook / "solutions/part1/echo/app/main.py").read_text())
+        (submission / "app/main.py").write_text(ECHO_MAIN)
         second = read_until(process, "Next:", 60)
         assert "app/main.py changed" in second
         assert "✓ echo    4/4  done" in second
