@@ -489,10 +489,22 @@ class AppProcesses:
         self.process = Process(f"uvicorn --workers {workers}", command, folder / "app.log", env=self.env, cwd=folder)
 
     def start(self) -> None:
+        self.prepare_database()
         self.process.start()
         self.process.wait_until(lambda: len(self.worker_pids()) == self.workers, "running its workers")
         # A worker takes connections once its lifespan has run: reach every one of them.
         self.process.wait_until(answers(lambda: [self.client_on(pid).close() for pid in self.worker_pids()]), "answering on every worker")
+        if "Application startup failed" in self.process.output():
+            self.process.fail("a worker failed to start")
+
+    def prepare_database(self) -> None:
+        """Create the app's tables before its workers start, as a deployment runs its
+        migrations first: workers that all find an empty database race to create them."""
+        engine = create_engine(self.env["DATABASE_URL"])
+        try:
+            SQLModel.metadata.create_all(engine)
+        finally:
+            engine.dispose()
 
     def stop(self) -> None:
         self.process.stop()
