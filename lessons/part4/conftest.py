@@ -60,16 +60,30 @@ def quick_password_hashing() -> Iterator[None]:
 # --8<-- [end:quick-hashing]
 
 
+# To run the tests on another database, PostgreSQL for instance, name an empty
+# one that they may wipe: TEST_DATABASE_URL=postgresql+psycopg://localhost/scratch
+TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL")
+
+
+def empty_database(sqlite_url: str, **options: Any) -> Engine:
+    """An engine on a database with fresh, empty tables: TEST_DATABASE_URL's, or `sqlite_url`."""
+    if TEST_DATABASE_URL:
+        engine = create_engine(TEST_DATABASE_URL)
+        SQLModel.metadata.drop_all(engine)
+    else:
+        engine = create_engine(sqlite_url, connect_args={"check_same_thread": False}, **options)
+    SQLModel.metadata.create_all(engine)
+    return engine
+
+
 @pytest.fixture
 def session() -> Iterator[Session]:
     """A session on a fresh in-memory database, with the tables created."""
     # StaticPool keeps one connection, so every thread sees the same in-memory database.
-    engine = create_engine(
-        "sqlite://", connect_args={"check_same_thread": False}, poolclass=StaticPool
-    )
-    SQLModel.metadata.create_all(engine)
+    engine = empty_database("sqlite://", poolclass=StaticPool)
     with Session(engine) as session:
         yield session
+    engine.dispose()
 
 
 # --8<-- [start:recording-notifier]
@@ -170,10 +184,7 @@ def settings_env() -> Iterator[Callable[..., Settings]]:
 def temp_database(tmp_path: Path) -> Iterator[Engine]:
     """An engine on a fresh SQLite file in tmp_path, used by the app in place
     of its own, so that its lifespan never touches a database in the lesson folder."""
-    engine = create_engine(
-        f"sqlite:///{tmp_path / 'tasks.db'}", connect_args={"check_same_thread": False}
-    )
-    SQLModel.metadata.create_all(engine)
+    engine = empty_database(f"sqlite:///{tmp_path / 'tasks.db'}")
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(db_module, "engine", engine)
         patch.setattr(main_module, "engine", engine, raising=False)

@@ -36,7 +36,6 @@ def database_url(postgres_server) -> str:
 @pytest.fixture(scope="module")
 def cluster(redis_server, database_url, tmp_path_factory):
     """The app on two worker processes, on PostgreSQL, with BROADCAST_URL set."""
-    require_settings("broadcast_url")
     redis_server.client.flushall()
     app = AppProcesses(
         tmp_path_factory.mktemp("scale-out"),
@@ -51,6 +50,7 @@ def cluster(redis_server, database_url, tmp_path_factory):
 @pytest.fixture
 def workers(cluster, redis_server) -> AppProcesses:
     """The running app, once every worker listens on Redis (else each test fails at once)."""
+    require_settings("broadcast_url")
     listening = listeners_on_redis(redis_server.client)
     if listening < cluster.workers:
         pytest.fail(
@@ -81,6 +81,15 @@ def next_message(websocket) -> str:
 
 def other_worker(cluster: AppProcesses, worker: int) -> int:
     return next(pid for pid in cluster.worker_pids() if pid != worker)
+
+
+@pytest.mark.points(1, hint="PostgreSQL's INTEGER is 32-bit: make the id columns BIGINT there, with BigInteger().with_variant(Integer(), 'sqlite').")
+def test_the_largest_id_the_api_takes_is_looked_up_on_postgresql(cluster):
+    """On PostgreSQL, GET /tasks/9223372036854775807 (2^63 - 1, the largest id the API takes) answers 404, not a server error."""
+    with closing(cluster.client_on(cluster.worker_pids()[0])) as http:
+        headers = {"Authorization": f"Bearer {cluster.new_user(http, 'bigint')}"}
+        response = http.get(f"/tasks/{2**63 - 1}", headers=headers)
+    assert response.status_code == 404, f"answered {response.status_code}: {response.text[:200]}"
 
 
 @pytest.mark.points(3, hint="Publish each event on a Redis channel; let every worker subscribe and deliver to its own sockets.")
