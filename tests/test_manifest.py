@@ -80,9 +80,8 @@ def test_changed_lesson_tests_are_recovered_from_git(tiny_workbook: Path, tiny_p
 
 def test_a_changed_lesson_without_history_is_refused_with_a_sentence(tiny_part: Part) -> None:
     (tiny_part.folder / "tests/test_basic.py").write_text("")
-    with pytest.raises(manifest.PristineError, match=r"git restore lessons/part1.*workbook init part1"):
-        with manifest.pristine(tiny_part):
-            pass
+    with pytest.raises(manifest.PristineError, match=r"git restore lessons/part1.*workbook init part1"), manifest.pristine(tiny_part):
+        pass
 
 
 def test_an_unchanged_lesson_is_used_as_it_is(tiny_part: Part) -> None:

@@ -18,7 +18,7 @@ from typer.testing import CliRunner, Result
 
 from conftest import ECHO_MAIN, ROOT, write
 from workbook import manifest
-from workbook.cli import app, console
+from workbook.cli import app, console, errors
 
 runner = CliRunner()
 WORKBOOK = Path(sys.executable).parent / "workbook"
@@ -28,6 +28,7 @@ WORKBOOK = Path(sys.executable).parent / "workbook"
 def wide_console(monkeypatch: pytest.MonkeyPatch) -> None:
     """Lines as the program writes them, not wrapped at whatever width the test run has."""
     monkeypatch.setattr(console, "width", 200)
+    monkeypatch.setattr(errors, "width", 200)
 
 
 def workbook(*args: str, input: str | None = None) -> Result:
@@ -268,6 +269,21 @@ def test_reset_asks_first_keeps_a_backup_and_restores_the_lesson(tiny_workbook: 
     assert (backups[0] / "app/main.py").read_text() == solution
     assert (backups[-1] / "app/extra.py").read_text() == "# mine\n"
     assert "Nothing to reset" in workbook("reset", "part1").output
+
+
+def test_reset_of_the_lesson_folder_itself_comes_from_git(tiny_workbook: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tiny_workbook)
+    main = tiny_workbook / "lessons/part1/app/main.py"
+    original = main.read_text()
+    main.write_text(original + "\n# mine\n")
+    without_git = workbook("reset", "part1", "--yes")
+    assert without_git.exit_code == 2 and "cannot be restored without git" in without_git.output
+    git(tiny_workbook, "init", "-q")
+    git(tiny_workbook, "add", ".")
+    git(tiny_workbook, "commit", "-qm", "the workbook")
+    main.write_text(original + "\n# mine again\n")
+    assert workbook("reset", "part1", "--yes").exit_code == 0
+    assert main.read_text() == original + "\n# mine\n"  # as the last commit has it
 
 
 def add_part2(root: Path) -> None:

@@ -16,7 +16,6 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
-from rich.markdown import Markdown
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 from rich.text import Text
@@ -230,6 +229,8 @@ def hint(
     path: PathOpt = None,
 ) -> None:
     """Show the challenge's next hint: one more each time you ask (gentlest first)."""
+    from rich.markdown import Markdown  # slow to import: only here
+
     chosen = load_part(part)
     try:
         slug = chosen.challenge(challenge).slug

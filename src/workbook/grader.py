@@ -23,8 +23,8 @@ from pathlib import Path
 from workbook import sandbox
 from workbook.catalog import Part
 from workbook.listing import LESSON, GradedTest, graded_tests
-from workbook.reasons import describe_conftest_crash, describe_timeout, stuck_function
-from workbook.results import Outcome, combine, function_id, shorten
+from workbook.reasons import describe_conftest_crash, describe_timeout, shorten, stuck_function
+from workbook.results import Outcome, combine, function_id
 
 PER_TEST_TIMEOUT = 60
 WATCHDOG = 600

@@ -121,20 +121,21 @@ def compare(part: Part, folder: Path) -> list[str]:
     return warnings
 
 
+def git(root: Path, *args: str) -> subprocess.CompletedProcess[bytes] | None:
+    """Run git in the workbook's folder; None when there is no git to run."""
+    try:
+        return subprocess.run(["git", "-C", str(root), *args], capture_output=True, timeout=GIT_TIMEOUT, check=False)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+
+
 def git_versions(root: Path, path: str) -> Iterator[bytes]:
-    """Every version of `path` (relative to the repository) that git has, newest first."""
-
-    def git(*args: str) -> subprocess.CompletedProcess[bytes] | None:
-        try:
-            return subprocess.run(["git", "-C", str(root), *args], capture_output=True, timeout=GIT_TIMEOUT, check=False)
-        except (OSError, subprocess.TimeoutExpired):
-            return None
-
-    commits = git("log", "--all", "--format=%H", "--", path)
+    """Every version of `path` (relative to the repository) that git has: staged, then newest first."""
+    commits = git(root, "log", "--all", "--format=%H", "--", path)
     if commits is None or commits.returncode != 0:
         return
     for spec in [f":{path}", *(f"{commit}:{path}" for commit in commits.stdout.decode().split())]:
-        shown = git("cat-file", "blob", spec)
+        shown = git(root, "cat-file", "blob", spec)
         if shown is not None and shown.returncode == 0:
             yield shown.stdout
 

@@ -170,6 +170,14 @@ def watch(part: Part, folder: Path, console: Console, poll: bool = False, **opti
     return OK
 
 
+def score_cell(score: workcopy.GroupScore | None, worth: float) -> str:
+    """"✓ 5/5", "✗ 0/4", or "-/4" when never checked."""
+    if score is None:
+        return f"-/{report.points(worth)}"
+    mark = "✓" if score.complete else "✗"
+    return f"{mark} {report.points(score.earned)}/{report.points(score.possible)}"
+
+
 def progress(root: Path, console: Console) -> int:
     """Every part and challenge with its score from the last checks, and what to do next."""
     table = Table(title="Your progress", title_justify="left", expand=False)
@@ -180,19 +188,11 @@ def progress(root: Path, console: Console) -> int:
         folder = workcopy.default_copy(part)
         scores = workcopy.last_scores(folder, part.name)
         worth = group_points(part)
-
-        def cell(group: str) -> str:
-            score = scores.get(group)
-            if score is None:
-                return f"-/{report.points(worth.get(group, 0))}"
-            mark = "✓" if score.complete else "✗"
-            return f"{mark} {report.points(score.earned)}/{report.points(score.possible)}"
-
         table.add_row(
             part.name,
             workcopy.shown(folder, root),
-            cell(LESSON),
-            "\n".join(f"{cell(c.slug)}  {c.slug}" for c in part.challenges()),
+            score_cell(scores.get(LESSON), worth.get(LESSON, 0)),
+            "\n".join(f"{score_cell(scores.get(c.slug), worth.get(c.slug, 0))}  {c.slug}" for c in part.challenges()),
         )
         if next_step:
             continue

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import subprocess
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -146,13 +145,6 @@ def init(part: Part, target: Path, from_previous: bool = False) -> Path:
     return target
 
 
-def git(root: Path, *args: str) -> subprocess.CompletedProcess[bytes] | None:
-    try:
-        return subprocess.run(["git", "-C", str(root), *args], capture_output=True, timeout=20, check=False)
-    except (OSError, subprocess.TimeoutExpired):
-        return None
-
-
 def files_under(folder: Path) -> set[str]:
     return {p.relative_to(folder.parent).as_posix() for p in folder.rglob("*") if p.is_file() and "__pycache__" not in p.parts}
 
@@ -178,7 +170,7 @@ class Shipped:
         self.in_place = folder.resolve() == part.folder.resolve()
         self.start = part if self.in_place else get_part(part.root, str(made_from(folder, part)))
         if self.in_place:
-            listed = git(part.root, "ls-tree", "-r", "--name-only", "HEAD", "--", f"lessons/{part.name}/app")
+            listed = manifest.git(part.root, "ls-tree", "-r", "--name-only", "HEAD", "--", f"lessons/{part.name}/app")
             if listed is None or listed.returncode != 0 or not listed.stdout.strip():
                 raise WorkCopyError(
                     f"lessons/{part.name} is the workbook's own copy and cannot be restored without git. "
@@ -196,7 +188,7 @@ class Shipped:
         if relative.startswith("app/") and relative not in self.app:
             return None
         if self.in_place:
-            shown_file = git(self.part.root, "cat-file", "blob", f"HEAD:lessons/{self.part.name}/{relative}")
+            shown_file = manifest.git(self.part.root, "cat-file", "blob", f"HEAD:lessons/{self.part.name}/{relative}")
             return shown_file.stdout if shown_file is not None and shown_file.returncode == 0 else None
         path = (self.start if relative.startswith("app/") else self.part).folder / relative
         return path.read_bytes() if path.is_file() else None
