@@ -134,17 +134,32 @@ def solution_check(challenge: Challenge) -> list[Check]:
     return [Check(challenge.part.name, name, card.complete, "; ".join([detail, *problems]))]
 
 
+@dataclass(frozen=True)
+class Job:
+    """One independent piece of `verify`: a name a person can read, and the work."""
+
+    part: Part
+    name: str
+    run: Callable[[], list[Check]]
+
+
+def jobs(parts: list[Part]) -> list[Job]:
+    """Every check of every part, as jobs that can run in any order, in parallel."""
+    found: list[Job] = []
+    for part in parts:
+        found.append(Job(part, f"{part.name}-conventions", lambda part=part: convention_checks(part)))
+        found.append(Job(part, f"{part.name}-lesson", lambda part=part: lesson_checks(part)))
+        if part.previous() is not None:
+            found.append(Job(part, f"{part.name}-previous-part", lambda part=part: previous_part_check(part)))
+        found.extend(Job(part, f"{part.name}-{c.slug}", lambda c=c: solution_check(c)) for c in part.challenges())
+    return found
+
+
 def verify(parts: list[Part], on_done: Callable[[list[Check]], None] | None = None) -> list[Check]:
     """Run every check of every part, in parallel; `on_done` is told as each job ends."""
-    jobs: list[Callable[[], list[Check]]] = []
-    for part in parts:
-        jobs.append(lambda part=part: convention_checks(part))
-        jobs.append(lambda part=part: lesson_checks(part))
-        jobs.append(lambda part=part: previous_part_check(part))
-        jobs.extend(lambda c=c: solution_check(c) for c in part.challenges())
     results: list[Check] = []
     with ThreadPoolExecutor(max_workers=max(1, os.cpu_count() or 1)) as pool:
-        for future in as_completed([pool.submit(job) for job in jobs]):
+        for future in as_completed([pool.submit(job.run) for job in jobs(parts)]):
             checks = future.result()
             results.extend(checks)
             if on_done is not None:
@@ -154,4 +169,4 @@ def verify(parts: list[Part], on_done: Callable[[list[Check]], None] | None = No
 
 
 def job_count(parts: list[Part]) -> int:
-    return sum(3 + len(part.challenges()) for part in parts)
+    return len(jobs(parts))
