@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import socket
+import sys
 import textwrap
 from pathlib import Path
 
@@ -12,6 +14,12 @@ from workbook import manifest
 from workbook.catalog import Part, find_root, get_part
 
 ROOT = find_root(Path(__file__).parent)
+
+# No bytecode in the repository from these tests or what they start: parallel
+# workers import the lessons while another checks that the book's build left
+# nothing behind.
+sys.dont_write_bytecode = True
+os.environ["PYTHONDONTWRITEBYTECODE"] = "1"
 
 TINY_APP = '''
 from fastapi import FastAPI

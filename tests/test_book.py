@@ -8,6 +8,7 @@ built. The examples the pages quote from docs/examples/ are run here too.
 
 from __future__ import annotations
 
+import fcntl
 import functools
 import html.parser
 import http.server
@@ -67,14 +68,28 @@ def repo_state() -> set[str]:
 
 @pytest.fixture(scope="session")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The book, built once for the whole test run, with every notebook executed."""
-    before = repo_state()
-    site = tmp_path_factory.mktemp("book") / "site"
-    result = build(ROOT, site, BOOK_NOTEBOOK_CACHE="0")
-    if result.returncode != 0:
-        pytest.fail(f"`mkdocs build --strict` failed:\n{(result.stdout + result.stderr)[-4000:]}")
-    left_behind = repo_state() - before
-    assert not left_behind, f"building the book left files in the repository: {sorted(left_behind)}"
+    """The book, built once for the whole test run, with every notebook executed.
+
+    With parallel workers, the first one to get here builds it; the others wait
+    for that build and read the same folder."""
+    base = tmp_path_factory.getbasetemp()
+    shared = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+    site, log = shared / "book-site", shared / "book-build.log"
+    with (shared / "book-build.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not log.exists():
+            before = repo_state()
+            result = build(ROOT, site, BOOK_NOTEBOOK_CACHE="0")
+            left_behind = sorted(repo_state() - before)
+            problem = ""
+            if result.returncode != 0:
+                problem = f"`mkdocs build --strict` failed:\n{(result.stdout + result.stderr)[-4000:]}"
+            elif left_behind:
+                problem = f"building the book left files in the repository: {left_behind}"
+            log.write_text(problem, encoding="utf-8")
+    problem = log.read_text(encoding="utf-8")
+    if problem:
+        pytest.fail(problem)
     return site
 
 
