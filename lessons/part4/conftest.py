@@ -503,8 +503,8 @@ class AppProcesses:
         self.prepare_database()
         self.process.start()
         self.process.wait_until(lambda: len(self.worker_pids()) == self.workers, "running its workers")
-        # A worker takes connections once its lifespan has run: reach every one of them.
-        self.process.wait_until(answers(lambda: [self.client_on(pid).close() for pid in self.worker_pids()]), "answering on every worker")
+        # A worker takes connections once its lifespan has run: wait until each one answers.
+        self.process.wait_until(self._every_worker_answers, "answering on every worker")
         if "Application startup failed" in self.process.output():
             self.process.fail("a worker failed to start")
 
@@ -556,15 +556,32 @@ class AppProcesses:
 
     def client_on(self, worker: int, tries: int = 50) -> httpx.Client:
         """An HTTP client whose one kept-alive connection is served by `worker`."""
+        http = self._connect_to(worker, tries)
+        if http is None:
+            pytest.fail(f"{tries} connections in a row went to other workers than {worker}")
+        return http
+
+    def _connect_to(self, worker: int, tries: int) -> httpx.Client | None:
         for _ in range(tries):
             http = httpx.Client(base_url=self.url, timeout=10, limits=httpx.Limits(max_connections=1))
-            with http.stream("GET", "/health") as response:
-                client_port = response.extensions["network_stream"].get_extra_info("client_addr")[1]
-                response.read()
+            try:
+                with http.stream("GET", "/health") as response:
+                    client_port = response.extensions["network_stream"].get_extra_info("client_addr")[1]
+                    response.read()
+            except httpx.HTTPError:
+                http.close()
+                return None
             if self.worker_of(client_port) == worker:
                 return http
             http.close()
-        pytest.fail(f"{tries} connections in a row went to other workers than {worker}")
+        return None
+
+    def _every_worker_answers(self) -> bool:
+        clients = [self._connect_to(pid, tries=10) for pid in self.worker_pids()]
+        for http in clients:
+            if http is not None:
+                http.close()
+        return bool(clients) and None not in clients
 
     def new_user(self, http: httpx.Client, username: str) -> str:
         """A new user's access token. The user is written straight into the app's

@@ -11,14 +11,13 @@ import csv
 import io
 import shutil
 import time
-from contextlib import closing
 from datetime import datetime, timedelta
 
 import httpx
 import pytest
 from websockets.sync.client import connect
 
-from conftest import AppProcesses, QueueWorker, eventually, require_settings
+from conftest import AppProcesses, QueueWorker, require_settings
 
 ATTEMPTS = 3
 SETTINGS = {
