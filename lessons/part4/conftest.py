@@ -274,7 +274,7 @@ def live_server(temp_database: Engine, notifier: RecordingNotifier) -> Iterator[
 # sentence saying how to install it; in CI (where CI is set) it fails them instead.
 
 LESSON_FOLDER = Path(__file__).parent
-PROCESS_DEADLINE = 30  # seconds for a server to get ready
+PROCESS_DEADLINE = 90  # seconds for a server to get ready (generous: a busy machine starts Python slowly)
 
 
 def find_program(name: str, how_to_install: str, folders: Iterable[Path] = ()) -> str:
@@ -302,6 +302,21 @@ def base_environment() -> dict[str, str]:
     return {name: os.environ[name] for name in keep if name in os.environ} | {"PYTHONUNBUFFERED": "1"}
 
 
+class PortTaken(Exception):
+    """A server could not listen on its port: something else took it after free_port() chose it."""
+
+
+def on_a_free_port(start: Callable[[int], None], tries: int = 3) -> None:
+    """Call `start(port)` with a free port, and with another one if that one was taken meanwhile."""
+    for attempt in range(tries):
+        try:
+            start(free_port())
+            return
+        except PortTaken:
+            if attempt == tries - 1:
+                raise
+
+
 class Process:
     """A program running in the background, its output going to a log file."""
 
@@ -327,6 +342,9 @@ class Process:
         give_up = time.monotonic() + deadline
         while not ready():
             if self.process is None or self.process.poll() is not None:
+                if "already in use" in self.output().lower():
+                    self.process = None
+                    raise PortTaken(self.name)
                 self.fail(f"{self.name} stopped before {what}")
             if time.monotonic() > give_up:
                 self.fail(f"{self.name} was not {what} after {deadline} s")
@@ -383,12 +401,16 @@ class RedisServer:
     """A redis-server on a free port, keeping nothing on disk."""
 
     def __init__(self, folder: Path) -> None:
-        program = find_program("redis-server", "apt-get install redis-server (or brew install redis)")
-        self.port = free_port()
-        self.url = f"redis://127.0.0.1:{self.port}/0"
-        command = [program, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]
-        self.process = Process("redis-server", command, folder / "redis.log", cwd=folder)
-        self.client = redis.Redis(port=self.port, socket_timeout=5)
+        self.program = find_program("redis-server", "apt-get install redis-server (or brew install redis)")
+        self.folder = folder
+        on_a_free_port(self.start_on)
+
+    def start_on(self, port: int) -> None:
+        self.port = port
+        self.url = f"redis://127.0.0.1:{port}/0"
+        command = [self.program, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]
+        self.process = Process("redis-server", command, self.folder / "redis.log", cwd=self.folder)
+        self.client = redis.Redis(port=port, socket_timeout=5)
         self.start()
 
     def start(self) -> None:
@@ -439,17 +461,22 @@ class PostgresServer:
         done = subprocess.run(setup, env=env, cwd=self.folder, capture_output=True, text=True, **run_as)
         if done.returncode != 0:
             pytest.fail(f"initdb could not make a database cluster:\n{done.stdout}{done.stderr}")
-        self.port = free_port()
-        command = [
-            postgres, "-D", str(data), "-p", str(self.port), "-k", str(self.folder),
-            "-c", "listen_addresses=127.0.0.1",
-            # Durability is not what these tests are about: skip the waits for the disk.
-            "-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off",
-        ]  # fmt: skip
-        # The log goes to a pipe-less file that `nobody` can write: inside its own folder.
-        self.process = Process("PostgreSQL", command, self.folder / "postgres.log", env=env, cwd=self.folder, **run_as)
-        self.process.start()
-        self.process.wait_until(answers(lambda: psycopg.connect(self.address("postgres")).close()), "answering")
+
+        def start_on(port: int) -> None:
+            self.port = port
+            command = [
+                postgres, "-D", str(data), "-p", str(port), "-k", str(self.folder),
+                "-c", "listen_addresses=127.0.0.1",
+                # Durability is not what these tests are about: skip the waits for the disk.
+                "-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off",
+            ]  # fmt: skip
+            # The log goes in its own folder, which `nobody` may write to.
+            log = self.folder / "postgres.log"
+            self.process = Process("PostgreSQL", command, log, env=env, cwd=self.folder, **run_as)
+            self.process.start()
+            self.process.wait_until(answers(lambda: psycopg.connect(self.address("postgres")).close()), "answering")
+
+        on_a_free_port(start_on)
 
     def address(self, database: str) -> str:
         return f"postgresql://postgres@127.0.0.1:{self.port}/{database}"
@@ -483,23 +510,35 @@ class AppProcesses:
     holds the other end of their connection (`worker_of`)."""
 
     def __init__(self, folder: Path, env: dict[str, str], workers: int = 2) -> None:
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
+        self.folder = folder
         self.workers = workers
         self.env = base_environment() | {
             "SECRET_KEY": secrets.token_urlsafe(32),
             "DATABASE_URL": f"sqlite:///{folder / 'tasks.db'}",
             "NOTIFICATIONS_LOG": str(folder / "notifications.log"),
         } | env
+        self.port = 0
+        self.url = ""
+        self.process = Process(f"uvicorn --workers {workers}", [], folder / "app.log")
+
+    def start(self) -> None:
+        """Start the app: on a free port the first time, on the same port again after a stop."""
+        if self.port:
+            self.start_on(self.port)
+        else:
+            on_a_free_port(self.start_on)
+
+    def start_on(self, port: int) -> None:
+        self.port = port
+        self.url = f"http://127.0.0.1:{port}"
         command = [
             sys.executable, "-m", "uvicorn", "app.main:app", "--app-dir", str(LESSON_FOLDER),
-            "--host", "127.0.0.1", "--port", str(self.port), "--workers", str(workers),
+            "--host", "127.0.0.1", "--port", str(port), "--workers", str(self.workers),
             "--timeout-keep-alive", "60", "--timeout-graceful-shutdown", "5",
         ]  # fmt: skip
         # cwd: the temporary folder, so that no .env of the lesson folder is read.
-        self.process = Process(f"uvicorn --workers {workers}", command, folder / "app.log", env=self.env, cwd=folder)
-
-    def start(self) -> None:
+        name = f"uvicorn --workers {self.workers}"
+        self.process = Process(name, command, self.folder / "app.log", env=self.env, cwd=self.folder)
         self.prepare_database()
         self.process.start()
         self.process.wait_until(lambda: len(self.worker_pids()) == self.workers, "running its workers")
