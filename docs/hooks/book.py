@@ -85,6 +85,8 @@ async def _execute(notebook: Path) -> str:
         nb,
         timeout=CELL_TIMEOUT,
         kernel_name="python3",
+        # Errors in cells still arrive as outputs; this only quiets the kernel's own start-up notices.
+        extra_arguments=["--IPKernelApp.log_level=ERROR"],
         resources={"metadata": {"path": str(notebook.parent)}},
     )
     try:
