@@ -73,9 +73,11 @@ def grade(
     keep: Path | None = None,
     stop: threading.Event | None = None,
     stop_on_repeated_hang: bool = False,
+    hide: list[Path] | None = None,
 ) -> Scorecard:
     """Grade `submission` (a folder or a .zip) on the part's lesson tests and the given challenges (default: all).
 
+    The runs cannot see the workbook, the submission's own folder, or the folders in `hide`.
     `stop_on_repeated_hang` (for `check`, where a quick answer matters more than
     a complete one): once a test has hung, the others get HANG_FOLLOW_UP seconds
     each. `stop` (an event) ends the grading soon after it is set."""
@@ -92,6 +94,7 @@ def grade(
         if submission.is_file() and submission.suffix.lower() == ".zip":
             (work / "unzipped").mkdir()
             source = sandbox.extract_zip(submission, work / "unzipped")
+        source = sandbox.unwrap(source)
         notes = [f"Not copied: {item}" for item in sandbox.copy_submission(source, scratch)]
         install_pristine_tests(part, scratch, groups)
         card = Scorecard(part.name, str(submission), [], notes=notes, manifest=sandbox.manifest(scratch),
@@ -100,16 +103,19 @@ def grade(
         if keep is not None:
             sandbox.remove(keep)
             shutil.copytree(scratch, keep, symlinks=True)
-        card.problem = compile_problem(scratch)
-        run = Runner(work, groups, per_test_timeout, deadline, stop, stop_on_repeated_hang)
+        card.problem = compile_problem(scratch) or missing_app(scratch)
+        hidden = [part.root, submission.resolve(), *(hide or [])]
+        run = Runner(work, groups, per_test_timeout, deadline, stop, stop_on_repeated_hang, hidden)
         why_not_run = card.problem or ""
         if not card.problem:
             why_not_run = run.all_tests()
             card.notes += run.sandbox_notes()
             card.flags += run.flags
-        if not run.outcomes and not card.problem:
+            card.problem = run.import_error
+            why_not_run = card.problem or why_not_run
+        if not run.outcomes and not card.problem and not run.started_any:
             # Nothing ran at all: find out whether the app itself fails to load.
-            card.problem = import_problem(work, deadline, stop)
+            card.problem = import_problem(work, deadline, stop, hidden)
             why_not_run = card.problem or why_not_run
         card.results = [score(test, run.outcomes, run.confirmed, why_not_run) for test in expected]
         card.seconds = round(time.monotonic() - started, 2)
@@ -185,20 +191,26 @@ def compile_problem(scratch: Path) -> str | None:
 TRACEBACK_FRAME = re.compile(r'File "(?P<file>[^"]+)", line (?P<line>\d+)')
 
 
-def import_problem(work: Path, deadline: float, stop: threading.Event | None) -> str | None:
-    """One sentence if `app.main` cannot be imported (or defines no `app`), else None."""
-    if not (work / "submission" / "app" / "main.py").is_file():
+def missing_app(scratch: Path) -> str | None:
+    if not (scratch / "app" / "main.py").is_file():
         return "There is no app/main.py in the submission: give the folder that holds app/."
+    return None
+
+
+def import_problem(work: Path, deadline: float, stop: threading.Event | None, hide: list[Path]) -> str | None:
+    """One sentence if `app.main` cannot be imported (or defines no `app`), else None.
+
+    Needed only when the run died too early for the plugin to say (os._exit at import, say)."""
     budget = min(IMPORT_DEADLINE, deadline - time.monotonic())
     if budget <= 1 or (stop is not None and stop.is_set()):
         return None
-    check = "import sys; sys.path.insert(0, '.'); import app.main; app.main.app"
-    result = sandbox.run(["-c", check], work, budget, limit=stopper(stop))
+    check = "import sys; sys.path.insert(0, '.'); import app.main; app.main.app; print('\\nworkbook: imported')"
+    result = sandbox.run(["-c", check], work, budget, limit=stopper(stop), hide=hide)
     if result.timed_out:
         return f"Importing app.main did not finish within {budget:g} s: is there an endless loop at import time?"
-    if result.returncode == 0:
+    if result.returncode == 0 and "workbook: imported" in result.output:
         return None
-    return describe_import_crash(result.relative_output())
+    return describe_import_crash(result.relative_output().replace("workbook: imported", ""))
 
 
 def stopper(stop: threading.Event | None):  # type: ignore[no-untyped-def]
@@ -240,11 +252,14 @@ class Runner:
     deadline: float
     stop: threading.Event | None = None
     stop_on_repeated_hang: bool = False
+    hide: list[Path] = field(default_factory=list)
     outcomes: dict[str, Outcome] = field(default_factory=dict)
     confirmed: set[str] = field(default_factory=set)  # node ids whose test function was seen to return
     flags: list[str] = field(default_factory=list)
     isolation: set[str] = field(default_factory=set)
     notes: list[str] = field(default_factory=list)
+    import_error: str | None = None  # the plugin's sentence when app.main does not import
+    started_any: bool = False
 
     def command(self, secret_free_args: list[str]) -> list[str]:
         paths = [group_folder(group).as_posix() for group in self.groups]
@@ -262,11 +277,19 @@ class Runner:
             before = len(self.outcomes)
             deselected = [f"--deselect={nodeid}" for nodeid in sorted(self.outcomes)]
             key = secrets.token_bytes(32)
-            watch = Watch(self.per_test_timeout, self.stop, key)
-            result = sandbox.run(self.command(deselected), self.work, budget, secret=key, limit=watch.limit)
+            startup = min(IMPORT_DEADLINE, max(self.per_test_timeout, (self.deadline - time.monotonic()) / 2))
+            watch = Watch(self.per_test_timeout, self.stop, key, startup)
+            result = sandbox.run(self.command(deselected), self.work, budget, secret=key, limit=watch.limit, hide=self.hide)
             self.isolation.add(result.isolation)
             self.notes += [note for note in result.notes if note not in self.notes]
             self.take(watch, result)
+            self.started_any = self.started_any or watch.started_any
+            if self.import_error:
+                return self.import_error
+            if result.stopped == "limit" and not self.started_any:
+                self.import_error = (f"Importing the app did not finish within {watch.startup:.0f} s: "
+                                     "is there an endless loop at import time?")  # fmt: skip
+                return self.import_error
             if watch.finished:
                 return "not run: the tests could not start"
             if result.stopped == "deadline":
@@ -317,6 +340,8 @@ class Runner:
                 self.confirmed.add(str(record.data.get("nodeid")))
             elif record.kind == "tamper":
                 self.flag(str(record.data.get("what", "tampering")))
+            elif record.kind == "import_error" and self.import_error is None:
+                self.import_error = shorten(str(record.data.get("problem", "")))
         if result.garbage:
             self.flag("data on the results channel that was not signed lines (forged results?)")
 
@@ -341,8 +366,9 @@ class Runner:
 class Watch:
     """The grader's side of the results channel for one pytest run: checks signatures, times tests."""
 
-    def __init__(self, per_test_timeout: float, stop: threading.Event | None, key: bytes) -> None:
+    def __init__(self, per_test_timeout: float, stop: threading.Event | None, key: bytes, startup: float) -> None:
         self.per_test_timeout = per_test_timeout
+        self.startup = startup  # how long pytest may take to import the app and collect the tests
         self.stop = stop
         self.key = key
         self.seen = 0
@@ -386,7 +412,7 @@ class Watch:
         if self.stop is not None and self.stop.is_set():
             return time.monotonic()
         if self.running is None:
-            return self.running_since + max(self.per_test_timeout, IMPORT_DEADLINE)  # collecting
+            return self.running_since + self.startup  # importing and collecting
         return self.running_since + self.limit_of(self.running)
 
     def limit_of(self, nodeid: str) -> float:
@@ -416,4 +442,5 @@ def score(test: GradedTest, outcomes: dict[str, Outcome], confirmed: set[str], w
         reason=reason,
         hint=test.hint,
         hidden=test.hidden,
+        seconds=round(sum(run.seconds for run in runs), 3),
     )

@@ -169,20 +169,22 @@ def blocked_ancestor(path: str) -> str | None:
     return None
 
 
-def expose(paths: list[str], staging: str) -> None:
-    """Let the run's own user reach `paths` (the Python it runs, its packages) and nothing beside them.
+def cover(needed: list[str], hidden: list[str], staging: str, own_user: bool) -> None:
+    """Hide folders from the run, and let it reach what it needs (the Python it runs, its packages).
 
-    A folder in the way (root's home, say) is covered with an empty read-only
-    tmpfs holding only the way down to each path, which is mounted back in place."""
-    blocked: dict[str, list[str]] = {}
-    for path in sorted(set(paths)):
-        if os.path.exists(path) and (top := blocked_ancestor(path)) is not None:
-            blocked.setdefault(top, []).append(path)
-    for top, inside in blocked.items():
+    Each folder to hide, and (with a user of its own) each folder in the way of a
+    needed path (root's home, say), is covered with an empty read-only tmpfs
+    holding only the way down to the needed paths inside, mounted back in place."""
+    covers = {os.path.realpath(path) for path in hidden if os.path.isdir(path)}
+    if own_user:
+        covers |= {top for path in needed if os.path.exists(path) and (top := blocked_ancestor(path)) is not None}
+    covers = {c for c in covers if not any(c != d and c.startswith(d + "/") for d in covers)}
+    for top in sorted(covers):
+        inside = sorted(p for p in set(needed) if p.startswith(top + "/") and os.path.exists(p))
         inside = [p for p in inside if not any(p != q and p.startswith(q + "/") for q in inside)]
         staged = []
-        for index, path in enumerate(inside):
-            stage = os.path.join(staging, f"{len(os.listdir(staging))}")
+        for path in inside:
+            stage = os.path.join(staging, str(len(os.listdir(staging))))
             os.mkdir(stage)
             bind(path, stage, read_only=True)
             staged.append((stage, path))
@@ -197,10 +199,11 @@ def build_filesystem(config: dict, mode: str, notes: list[str]) -> str:
 
     Returns the scratch folder's path inside the sandbox."""
     mount(None, "/", None, MS_REC | MS_PRIVATE)
-    if mode == "root":
-        staging = os.path.join(config["area"], "expose")
-        os.mkdir(staging, 0o700)
-        expose(config["expose"], staging)
+    staging = os.path.join(config["area"], "expose")
+    os.mkdir(staging, 0o700)
+    hidden = [os.path.realpath(path) for path in config["hide"]]
+    needed = [p for p in config["expose"] if not any(h == p or h.startswith(p + "/") for h in hidden)]
+    cover(needed, hidden, staging, own_user=mode == "root")
     skipped = [point for point in mount_points() if not remount_read_only(point)]
     if skipped:
         notes.append(f"{len(skipped)} mount(s) could not be made read-only")

@@ -45,7 +45,7 @@ import pytest
 
 from workbook import guard as guard_module
 from workbook.listing import marker_points
-from workbook.reasons import case_label, is_crash
+from workbook.reasons import case_label, is_crash, shorten
 from workbook.results import Outcome, clamp_credit, combine, failure_reason, function_id
 
 RESULTS_OPTION = "--workbook-results"
@@ -207,7 +207,7 @@ def build(send: Send, armed: guard_module.Guard | None) -> tuple[type, list[Call
             outcome = self.outcomes.get(report.nodeid)
             if outcome is None:
                 outcome = self.outcomes[report.nodeid] = Outcome(nodeid=report.nodeid)
-            outcome.add_phase(report.when, report.outcome, failure_reason(report))
+            outcome.add_phase(report.when, report.outcome, failure_reason(report), report.duration)
             for key, value in report.user_properties:
                 if key == "credit":  # the lowest credit given counts
                     outcome.credit = min(outcome.credit, clamp_credit(value))
@@ -290,6 +290,37 @@ def prepare(guard: guard_module.Guard) -> None:
     guard.remember_signals()
 
 
+def import_app(send: Send) -> bool:
+    """Import the submission's app.main before the conftest does; say in one sentence why it fails, if it does.
+
+    Every lesson's conftest imports app.main first thing, so this changes
+    nothing for an app that loads, and saves a second run for one that does not."""
+    import importlib
+    import traceback
+
+    sys.path.insert(0, os.getcwd())
+    try:
+        module = importlib.import_module("app.main")
+        if not hasattr(module, "app"):
+            send("import_error", {"problem": "app/main.py defines no `app`: it needs `app = FastAPI()`."})
+            return False
+        return True
+    except SystemExit as exit_:
+        said = f": {exit_.code}" if exit_.code not in (None, 0) else ""
+        send("import_error", {"problem": f"Importing app.main failed: the code ended the program while being imported{said}."})
+    except BaseException as error:  # whatever the submission raises, it gets a sentence
+        where = ""
+        for frame in traceback.extract_tb(error.__traceback__):
+            if frame.filename.startswith(os.getcwd() + os.sep):
+                where = f"{os.path.relpath(frame.filename)} line {frame.lineno}: "
+        message = shorten(f"{type(error).__name__}: {error}" if str(error) else type(error).__name__)
+        send("import_error", {"problem": f"Importing app.main failed: {where}{message}"})
+    finally:
+        if os.getcwd() in sys.path:
+            sys.path.remove(os.getcwd())
+    return False
+
+
 def genuine(item: pytest.Function, function: Any, codes: dict[str, dict[str, types.CodeType]], guard: Any) -> str | None:
     """Why this call of a test function cannot be confirmed, or None if it can."""
     if not isinstance(function, types.FunctionType):
@@ -359,9 +390,12 @@ def setup() -> tuple[type, bool, Callable[..., None]]:
     collector, methods = build(send or (lambda kind, data: None), guard)
 
     @pytest.hookimpl(tryfirst=True)
-    def pytest_load_initial_conftests(early_config: pytest.Config, _guard: Any = guard) -> None:
+    def pytest_load_initial_conftests(early_config: pytest.Config, _guard: Any = guard, _send: Send = send) -> None:
         if _guard is not None:
             prepare(_guard)
+            if not import_app(_send):
+                sys.stdout.flush()
+                os._exit(0)
 
     if guard is not None:
         guard.protected.update(id(function) for function in [*methods, pytest_load_initial_conftests])

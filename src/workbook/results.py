@@ -36,6 +36,14 @@ def clamp_credit(value: object) -> float:
     return min(1.0, max(0.0, number)) if math.isfinite(number) else 0.0
 
 
+def clamp_seconds(value: object) -> float:
+    try:
+        number = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return 0.0
+    return round(min(max(number, 0.0), 86400.0), 3) if math.isfinite(number) else 0.0
+
+
 def failure_reason(report: Any) -> str:
     """A short sentence saying why a test phase did not pass ('' if it did)."""
     return explain(report)
@@ -49,10 +57,12 @@ class Outcome:
     status: str = "passed"
     reason: str = ""
     credit: float = 1.0
+    seconds: float = 0.0
     phases: list[str] = field(default_factory=list)
 
-    def add_phase(self, when: str, outcome: str, reason: str) -> None:
+    def add_phase(self, when: str, outcome: str, reason: str, seconds: float = 0.0) -> None:
         self.phases.append(when)
+        self.seconds = round(self.seconds + max(0.0, seconds), 3)
         if outcome == "passed":
             return
         if outcome == "skipped":
@@ -69,7 +79,8 @@ class Outcome:
             self.status, self.reason = status, reason
 
     def as_dict(self) -> dict[str, Any]:
-        return {"nodeid": self.nodeid, "status": self.status, "reason": self.reason, "credit": self.credit}
+        return {"nodeid": self.nodeid, "status": self.status, "reason": self.reason, "credit": self.credit,
+                "seconds": self.seconds}  # fmt: skip
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Outcome:
@@ -79,6 +90,7 @@ class Outcome:
             status=status if status in STATUSES else "error",
             reason=shorten(str(data.get("reason", ""))),
             credit=clamp_credit(data.get("credit", 1.0)),
+            seconds=clamp_seconds(data.get("seconds", 0.0)),
         )
 
 
@@ -106,6 +118,7 @@ class TestResult:
     reason: str = ""
     hint: str | None = None
     hidden: bool = False
+    seconds: float = 0.0
 
 
 @dataclass

@@ -81,7 +81,7 @@ def copy_submission(source: Path, target: Path) -> list[str]:
     if not source.exists():
         raise SubmissionError(f"{source} does not exist.")
     if not source.is_dir():
-        raise SubmissionError(f"{source} is a file; give the folder that holds app/.")
+        raise SubmissionError(f"{source} is neither a folder nor a .zip file: give the folder that holds app/, or a zip of it.")
     skipped: list[str] = []
     total = count = 0
     for folder, dirnames, filenames in os.walk(source):
@@ -153,10 +153,17 @@ def extract_zip(archive: Path, target: Path) -> Path:
         raise SubmissionError(f"{archive.name} is not a zip file that can be read ({error}).") from None
     except OSError as error:
         raise SubmissionError(f"{archive.name} could not be unpacked ({error.strerror or error}).") from None
-    entries = [p for p in target.iterdir() if p.name not in SKIPPED_NAMES]
-    if len(entries) == 1 and entries[0].is_dir() and not (target / "app").exists():
-        return entries[0]
     return target
+
+
+def unwrap(folder: Path) -> Path:
+    """A submission that is one folder around the real one (a zipped folder, say) is the folder inside."""
+    if not folder.is_dir() or (folder / "app").exists():
+        return folder
+    entries = [p for p in folder.iterdir() if p.name not in SKIPPED_NAMES and p.name != "__MACOSX"]
+    if len(entries) == 1 and entries[0].is_dir() and not entries[0].is_symlink():
+        return entries[0]
+    return folder
 
 
 def remove(path: Path) -> None:
@@ -251,17 +258,20 @@ def run(
     env: dict[str, str] | None = None,
     limit: Callable[[list[bytes]], float] | None = None,
     isolation: str | None = None,
+    hide: list[Path] | None = None,
 ) -> RunResult:
     """Run `python -P -s args...` on the scratch copy `work/submission`, for at most `deadline` seconds.
 
     Lines the run writes to its results channel are collected; after each one,
     `limit(lines)` may give an earlier time (time.monotonic()) by which the next
-    line must come, or the run is stopped (a test that hangs, say)."""
+    line must come, or the run is stopped (a test that hangs, say). The folders
+    in `hide` (the workbook, the original submission) are empty for the run."""
     isolation = isolation or isolation_wanted()
-    result = _run_once(args, work, deadline, secret, env, limit, isolation)
+    hidden = [str(path) for path in hide or []]
+    result = _run_once(args, work, deadline, secret, env, limit, isolation, hidden)
     if result.isolation == "failed" and isolation != "none":
         notes = result.notes
-        result = _run_once(args, work, deadline, secret, env, limit, "none")
+        result = _run_once(args, work, deadline, secret, env, limit, "none", hidden)
         result.notes = [*notes, *result.notes]
     return result
 
@@ -274,6 +284,7 @@ def _run_once(
     env: dict[str, str] | None,
     limit: Callable[[list[bytes]], float] | None,
     isolation: str,
+    hidden: list[str],
 ) -> RunResult:
     started = time.monotonic()
     (work / "run").mkdir(exist_ok=True)
@@ -300,6 +311,7 @@ def _run_once(
         "pristine": list(PRISTINE),
         "channel": channel_write,
         "expose": needed_paths(),
+        "hide": hidden,
     }
     try:
         process = subprocess.Popen(
