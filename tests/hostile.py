@@ -280,6 +280,9 @@ def corpus(targets: dict[str, Path]) -> list[Entry]:
         Entry("fake-result-lines", lambda f: (at_import(f, FORGE_LINES, "forge()"),
                                               in_health(f, "from app._attack import forge\nforge()")), 5),  # fmt: skip
         Entry("rewrite-tests", lambda f: at_import(f, TEST_REWRITE, "rewrite_tests()"), 5),
+        Entry("steal-the-signer", lambda f: (write(f / "app" / "_attack.py", STEAL_THE_SIGNER),
+                                             in_health(f, "from app._attack import steal\nsteal()")), 5),  # fmt: skip
+        Entry("reach-pytest", reach, 5),
         Entry("top-level-init", lambda f: write(f / "__init__.py", FORCE_PASSES + "\nforce()\n"), 5),
         Entry("impostor-module", lambda f: write(f / "httpx.py", "raise SystemExit('impostor')\n"), 5),
         Entry("megabytes-of-output", lambda f: (add_to_main(f, "print('x' * 20_000_000)"),
@@ -294,6 +297,57 @@ def corpus(targets: dict[str, Path]) -> list[Entry]:
         Entry("symlinks", symlinks, 5),
     ]
 
+
+# Takes the plugin's signer from its functions' defaults, or calls its hooks, to sign passes for every test.
+STEAL_THE_SIGNER = '''
+import inspect, sys, types
+
+TESTS = ["tests/test_basic.py::test_health", "tests/test_basic.py::test_missing_route_is_404",
+         "challenges/echo/test_echo.py::test_echo"]
+
+def steal():
+    plugin = sys.modules.get("workbook.plugin")
+    if plugin is None:
+        return
+    functions = [v for v in vars(plugin).values() if isinstance(v, types.FunctionType)]
+    for cls in [v for v in vars(plugin).values() if isinstance(v, type)]:
+        functions += [v for v in vars(cls).values() if isinstance(v, types.FunctionType)]
+    readers = [
+        lambda f: f.__defaults__,
+        lambda f: tuple((f.__kwdefaults__ or {}).values()),
+        lambda f: types.FunctionType.__dict__["__defaults__"].__get__(f),
+        lambda f: tuple(p.default for p in inspect.signature(f).parameters.values()),
+        lambda f: tuple(inspect.getfullargspec(f).defaults or ()),
+        lambda f: tuple(p.default for p in __import__("fastapi.dependencies.utils", fromlist=["x"]).get_typed_signature(f).parameters.values()),
+    ]
+    for function in functions:
+        for read in readers:
+            try:
+                values = read(function) or ()
+            except BaseException:
+                continue
+            for value in values:
+                if callable(value) and getattr(value, "__name__", "") in ("send", "report"):
+                    for test in TESTS:
+                        try:
+                            value("outcome", {"nodeid": test, "status": "passed", "reason": "", "credit": 1.0})
+                            value("confirmed", {"nodeid": test})
+                        except BaseException:
+                            pass
+    class Report:
+        when, outcome, passed, skipped, failed, longrepr, user_properties, duration = "teardown", "passed", True, False, False, None, [], 0.0
+    collector = getattr(plugin, "_COLLECTOR", None)
+    if collector is not None:
+        fake = collector.__new__(collector)
+        fake.items, fake.outcomes, fake.points = {}, {}, {}
+        for test in TESTS:
+            for hook in ("pytest_runtest_logreport", "pytest_pyfunc_call"):
+                try:
+                    report = Report(); report.nodeid = test
+                    getattr(collector, hook)(fake, report)
+                except BaseException:
+                    pass
+'''
 
 CONFTEST_FORCING = '''
 import pytest
@@ -421,6 +475,18 @@ async def delete_task(task_id: int) -> None:
 '''
 
 
+def reach(folder: Path) -> None:
+    """An app that reports, in its health check, any way it found into pytest's objects."""
+    write(folder / "app" / "_reach.py", REACH)
+    in_health(folder, """
+    from app import _reach
+    found = _reach.AT_IMPORT + _reach.search()
+    if found:
+        return {"status": "reached " + "; ".join(found)}
+    """)
+    (folder / "app" / "__init__.py").write_text("from app import _reach\n")
+
+
 def teapot(part1: Path, target: Path) -> Path:
     shutil.copytree(part1, target, ignore=shutil.ignore_patterns("__pycache__", "tasks.db"))
     (target / "app" / "routers" / "tasks.py").write_text(TEAPOT_ROUTER.lstrip())
@@ -428,14 +494,87 @@ def teapot(part1: Path, target: Path) -> Path:
 
 
 def teapot_attacks() -> dict[str, Callable[[Path], None]]:
-    """The attacks that once scored 58/58 with an honest 4/58, each on its own copy of the 418 app."""
+    """The attacks that once raised an honest score to 58/58, each on its own copy of the 418 app."""
     forge = FORGE_LINES.replace("tests/test_basic.py::test_health", "tests/test_create.py::test_create_task")
     return {
-        "everything-at-import": lambda f: at_import(f, FORCE_PASSES + forge + TEST_REWRITE, "force()\nforge()\nrewrite_tests()"),
-        "everything-in-a-route": lambda f: (
-            write(f / "app" / "_attack.py", FORCE_PASSES + MONKEYPATCH + forge),
+        "plugin-at-import": lambda f: at_import(f, FORCE_PASSES, "force()"),
+        "forged-lines": lambda f: at_import(f, forge, "forge()\nimport atexit\natexit.register(forge)"),
+        "rewritten-tests": lambda f: at_import(f, TEST_REWRITE, "rewrite_tests()"),
+        "plugin-and-patches-in-a-route": lambda f: (
+            write(f / "app" / "_attack.py", FORCE_PASSES + MONKEYPATCH),
             (f / "app" / "main.py").write_text((f / "app" / "main.py").read_text().replace(
-                'return {"status": "ok"}', 'from app._attack import force, patch, forge\n    force(); patch(); forge()\n    return {"status": "ok"}')),
+                'return {"status": "ok"}', 'from app._attack import force, patch\n    force(); patch()\n    return {"status": "ok"}')),
         ),
         "top-level-init": lambda f: write(f / "__init__.py", FORCE_PASSES + "\nforce()\n"),
     }
+
+
+# Searches, from everything a module can reach without frames or the garbage
+# collector, for pytest's objects or the plugin's signer: what an attacker
+# would need to change results. The health route answers what it found.
+REACH = '''
+import collections, logging, signal, sys, threading, types
+
+WANTED = {"Config", "PytestPluginManager", "Session", "Function", "HMAC", "HookRelay", "Guard", "ResultCollector"}
+
+def neighbours(value):
+    found = []
+    try:
+        namespace = object.__getattribute__(value, "__dict__")
+    except Exception:
+        namespace = None
+    if isinstance(namespace, (dict, types.MappingProxyType)):
+        found += [(f".{k}", v) for k, v in list(namespace.items())]
+    if isinstance(value, (list, tuple, set, frozenset, collections.deque)):
+        found += [(f"[{i}]", v) for i, v in enumerate(list(value))]
+    elif isinstance(value, dict):
+        found += [(f"[{k!r:.30}]", v) for k, v in list(value.items())]
+    if isinstance(value, types.FunctionType):
+        found += [(f".__closure__[{i}]", c.cell_contents) for i, c in enumerate(value.__closure__ or ())
+                  if c.cell_contents is not None] + [(".__globals__", value.__globals__)]
+    if isinstance(value, (types.MethodType, types.BuiltinMethodType)):
+        found += [(".__self__", getattr(value, "__self__", None))]
+    if isinstance(value, threading.Thread):
+        found += [(f".{a}", getattr(value, a, None)) for a in ("_target", "_args", "_kwargs")]
+    for slot in getattr(type(value), "__slots__", ()) if not isinstance(value, type) else ():
+        try:
+            found.append((f".{slot}", object.__getattribute__(value, slot)))
+        except Exception:
+            pass
+    return found
+
+def search(limit=400_000):
+    roots = [("sys.modules", dict(sys.modules)), ("sys.meta_path", list(sys.meta_path)),
+             ("sys.path_hooks", list(sys.path_hooks)), ("sys.path_importer_cache", dict(sys.path_importer_cache)),
+             ("threads", threading.enumerate()), ("logging", logging.root),
+             ("signals", [signal.getsignal(n) for n in signal.valid_signals() if n not in (signal.SIGKILL, signal.SIGSTOP)]),
+             ("streams", [sys.stdout, sys.stderr, sys.stdin]), ("hooks", [sys.excepthook, sys.unraisablehook, threading.excepthook]),
+             ("classes", object.__subclasses__())]
+    seen, queue, paths = set(), collections.deque(), {}
+    for name, value in roots:
+        seen.add(id(value)); paths[id(value)] = name; queue.append(value)
+    hits = []
+    while queue and len(seen) < limit:
+        value = queue.popleft()
+        try:
+            wanted = type(value).__name__ in WANTED or (isinstance(value, types.FunctionType) and "<locals>.send" in value.__qualname__)
+        except Exception:
+            continue
+        if wanted:
+            hits.append(f"{type(value).__name__} at {paths[id(value)]}")
+            continue
+        if isinstance(value, (str, bytes, int, float, bool, type(None), complex)):
+            continue
+        try:
+            children = neighbours(value)
+        except Exception:
+            continue
+        for step, child in children:
+            if id(child) not in seen:
+                seen.add(id(child)); paths[id(child)] = paths[id(value)] + step; queue.append(child)
+    if queue:
+        hits.append(f"the search stopped after {len(seen)} objects")
+    return sorted(hits)[:5]
+
+AT_IMPORT = search()
+'''

@@ -129,3 +129,17 @@ def test_zips_are_unwrapped_refused_or_explained(graded: Graded) -> None:
 def test_the_impostor_module_is_left_out(graded: Graded) -> None:
     notes = " ".join(graded.cards["impostor-module"].notes)
     assert "httpx.py (it would hide the installed httpx module from the tests)" in notes
+
+
+def test_nothing_leads_from_the_submission_to_pytest_or_the_signer(graded: Graded) -> None:
+    # The app searched everything it can reach without frames or the garbage collector (both refused),
+    # at import and during a test, for pytest's config, session, items and plugin manager, and for
+    # the plugin's signer; its health check answers ok only if it found none.
+    health = next(r for r in graded.cards["reach-pytest"].results if r.name == "test_health")
+    assert health.status == "passed", health.reason
+
+
+def test_the_signer_stays_out_of_reach(graded: Graded) -> None:
+    card = graded.cards["steal-the-signer"]
+    assert {r.name: r.status for r in card.results}["test_echo"] == "failed"
+    assert any("__defaults__ of the workbook plugin" in flag for flag in card.flags)

@@ -96,7 +96,8 @@ def grade(
             source = sandbox.extract_zip(submission, work / "unzipped")
         source = sandbox.unwrap(source)
         notes = [f"Not copied: {item}" for item in sandbox.copy_submission(source, scratch)]
-        install_pristine_tests(part, scratch, groups)
+        notes += [f"Not used: {name} (the grader brings its own tests and settings)"
+                  for name in install_pristine_tests(part, scratch, groups)]  # fmt: skip
         card = Scorecard(part.name, str(submission), [], notes=notes, manifest=sandbox.manifest(scratch),
                          graded_groups=groups)  # fmt: skip
         card.notes += submission_differences(part, source, groups)
@@ -124,11 +125,12 @@ def grade(
         sandbox.remove(work)
 
 
-def install_pristine_tests(part: Part, scratch: Path, groups: list[str]) -> None:
-    """Replace whatever tests and settings the submission brings with the part's own."""
+def install_pristine_tests(part: Part, scratch: Path, groups: list[str]) -> list[str]:
+    """Replace whatever tests and settings the submission brings with the part's own; say what went."""
     # Only the top folder matters: pytest reads its settings and conftest.py
     # from there (the grader stops it looking higher), and -P keeps Python
     # from importing modules from there at start-up.
+    replaced = [name for name in sandbox.CONTROL_FILES if (scratch / name).exists() and name != "conftest.py"]
     for name in sandbox.CONTROL_FILES:
         sandbox.remove(scratch / name)
     for folder in ("tests", "challenges"):
@@ -142,6 +144,7 @@ def install_pristine_tests(part: Part, scratch: Path, groups: list[str]) -> None
             scratch / folder,
             ignore=shutil.ignore_patterns("__pycache__", "README.md"),
         )
+    return replaced
 
 
 def pristine_files(part: Part, groups: list[str]) -> dict[str, str]:

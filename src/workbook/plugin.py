@@ -160,6 +160,7 @@ def build(send: Send, armed: guard_module.Guard | None) -> tuple[type, list[Call
         def pytest_sessionstart(self, session: pytest.Session, _guard: Any = armed) -> None:
             if _guard is not None:  # the pristine conftest is loaded by now
                 _guard.watch(m for n, m in list(sys.modules.items()) if n == "conftest" and m is not None)
+                hide_pytest_from_marks()
 
         def pytest_collection_modifyitems(self, items: list[pytest.Item], _guard: Any = armed) -> None:
             self.items = {item.nodeid: item for item in items}
@@ -262,6 +263,13 @@ def shield_the_rewriter(protected: set[int]) -> None:
                     module.__loader__ = shield
                 if spec is not None and spec.loader is finder:
                     spec.loader = shield
+
+
+def hide_pytest_from_marks() -> None:
+    """`pytest.mark` keeps the config to check marker names as they are used; the grader needs no check."""
+    from _pytest.mark import structures
+
+    structures.MARK_GEN._config = None
 
 
 def hide_pytest_from_asserts(protected: set[int]) -> None:
