@@ -104,10 +104,8 @@ def write(path: Path, text: str) -> None:
     path.write_text(textwrap.dedent(text).lstrip(), encoding="utf-8")
 
 
-@pytest.fixture
-def tiny_workbook(tmp_path: Path) -> Path:
+def make_tiny_workbook(root: Path) -> Path:
     """A minimal workbook with one part: two lesson tests and one challenge with its solution."""
-    root = tmp_path / "workbook"
     write(root / "pyproject.toml", "[project]\nname = 'tiny'\n")
     lesson = root / "lessons" / "part1"
     write(lesson / "README.md", "# Tiny part\n")
@@ -121,6 +119,11 @@ def tiny_workbook(tmp_path: Path) -> Path:
     (root / "solutions" / "part1" / "echo.patch").write_text(ECHO_PATCH, encoding="utf-8")
     manifest.write(root)
     return root
+
+
+@pytest.fixture
+def tiny_workbook(tmp_path: Path) -> Path:
+    return make_tiny_workbook(tmp_path / "workbook")
 
 
 @pytest.fixture

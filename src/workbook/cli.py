@@ -9,8 +9,11 @@ Exit codes, for scripts:
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
+import sys
+import time
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -21,10 +24,11 @@ from rich.table import Table
 from rich.text import Text
 from typer.core import TyperGroup
 
-from workbook import grader, manifest, patches, report, student, workcopy
+from workbook import batch, exports, formats, grader, manifest, patches, student, workcopy
 from workbook.catalog import CatalogError, Challenge, Part, find_root, get_part, parts
 from workbook.hints import read_hints
 from workbook.listing import LESSON
+from workbook.results import Scorecard
 from workbook.sandbox import SubmissionError
 from workbook.verify import job_count, verify
 
@@ -140,31 +144,6 @@ def run(
     )
 
 
-def grade_and_show(
-    part: Part,
-    path: Path,
-    challenge: list[str] | None,
-    lesson_only: bool,
-    json_file: Path | None,
-    timeout: float,
-    watchdog: float,
-    keep: Path | None,
-) -> None:
-    slugs = [] if lesson_only else load_challenges(part, challenge)
-    with console.status(f"Running {part.name}'s tests against {path} ..."):
-        try:
-            card = grader.grade(part, path, challenges=slugs, per_test_timeout=timeout, watchdog=watchdog, keep=keep)
-        except SubmissionError as error:
-            raise fail(f"Cannot grade {path}: {error}") from None
-    report.show(card, console)
-    if json_file is not None:
-        card.write_json(json_file)
-        console.print(f"Results written to {json_file}")
-    if card.problem:
-        raise typer.Exit(DOES_NOT_LOAD)
-    raise typer.Exit(OK if card.complete else NOT_ALL_PASSED)
-
-
 ChallengeOpt = Annotated[list[str] | None, typer.Option("--challenge", "-c", help="Grade only this challenge (repeat for more) besides the lesson.")]
 LessonOnlyOpt = Annotated[bool, typer.Option("--lesson-only", help="Grade the lesson's tests only, no challenges.")]
 PathOpt = Annotated[Path | None, typer.Option("--path", help="Your working copy \\[default: work/partN once made, else lessons/partN].", show_default=False)]
@@ -174,12 +153,30 @@ WatchdogOpt = Annotated[float, typer.Option(help="Seconds the whole run may take
 KeepOpt = Annotated[Path | None, typer.Option(help="Keep a copy of the folder the tests ran in here, to investigate.")]
 
 
+FormatOpt = Annotated[
+    list[str] | None,
+    typer.Option("--format", "-f", help=f"Output format (repeat for more): {', '.join(formats.FORMATS)} \\[default: table].",
+                 show_default=False),
+]  # fmt: skip
+OutOpt = Annotated[Path | None, typer.Option("--out", "-o", help="Folder for the file formats (each has its own file name).")]
+
+
+def chosen_formats(names: list[str] | None) -> list[str]:
+    chosen = [name.strip().lower() for name in (names or ["table"])]
+    unknown = [name for name in chosen if name not in formats.FORMATS]
+    if unknown:
+        raise fail(f"Unknown format {unknown[0]!r}; the formats are: {', '.join(formats.FORMATS)}.")
+    return list(dict.fromkeys(chosen))
+
+
 @app.command()
 def grade(
     part: PartArg,
-    path: Annotated[Path, typer.Argument(help="The submission: a folder holding app/ (like lessons/part1).")],
+    path: Annotated[Path, typer.Argument(help="The submission: a folder holding app/ (like lessons/part1), or a zip of one.")],
     challenge: ChallengeOpt = None,
     lesson_only: LessonOnlyOpt = False,
+    format: FormatOpt = None,  # noqa: A002 - the option is --format
+    out: OutOpt = None,
     json_file: JsonOpt = None,
     timeout: TimeoutOpt = grader.PER_TEST_TIMEOUT,
     watchdog: WatchdogOpt = grader.WATCHDOG,
@@ -188,10 +185,144 @@ def grade(
     """Grade a submission on the part's pristine tests (lesson + challenges).
 
     The submission is copied to a scratch folder, its own tests are replaced by
-    the pristine ones, and every test is listed with its points.
+    the pristine ones, and every test is listed with its points. File formats
+    (json, gradescope, classroom, junit, markdown) go to --out; with no --out,
+    a single one is printed instead of the table.
     Exit code: 0 all passed, 1 some failed, 2 bad input, 3 the code does not load.
     """
-    grade_and_show(load_part(part), path, challenge, lesson_only, json_file, timeout, watchdog, keep)
+    chosen = load_part(part)
+    wanted = chosen_formats(format)
+    files = [name for name in wanted if name in formats.FILE_FORMATS]
+    if out is None and len(files) > 1:
+        raise fail("Several file formats need a folder to go to: add --out FOLDER.")
+    slugs = [] if lesson_only else load_challenges(chosen, challenge)
+    with errors.status(f"Running {chosen.name}'s tests against {path} ..."):
+        try:
+            with manifest.pristine(chosen) as pristine_part:
+                card = grader.grade(pristine_part, path, challenges=slugs, per_test_timeout=timeout, watchdog=watchdog,
+                                    keep=keep)  # fmt: skip
+        except (SubmissionError, manifest.PristineError) as error:
+            raise fail(f"Cannot grade {path}: {error}") from None
+    # The files first: whatever goes wrong while printing, the scorecard is kept.
+    if json_file is not None:
+        card.write_json(json_file)
+    if out is not None:
+        written = formats.write(card, files, out)
+    elif files:
+        sys.stdout.write(formats.render(card, files[0]))
+        written = []
+    if "table" in wanted:
+        formats.show_table(card, console)
+        for file in ([json_file] if json_file else []) + written:
+            console.print(Text(f"Written: {file}"))
+    if card.problem:
+        raise typer.Exit(DOES_NOT_LOAD)
+    raise typer.Exit(OK if card.complete else NOT_ALL_PASSED)
+
+
+@app.command("grade-all")
+def grade_all(
+    part: PartArg,
+    submissions: Annotated[Path, typer.Argument(help="A folder of submissions: folders holding app/, .zip files, or both.")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Folder for every scorecard, the gradebook and the summary.")],
+    jobs: Annotated[int, typer.Option("--jobs", "-j", min=1, help="Submissions graded at a time \\[default: the number of cores].",
+                                      show_default=False)] = max(1, os.cpu_count() or 1),  # fmt: skip
+    challenge: ChallengeOpt = None,
+    lesson_only: LessonOnlyOpt = False,
+    timeout: TimeoutOpt = grader.PER_TEST_TIMEOUT,
+    watchdog: Annotated[float, typer.Option(help="Seconds one submission may take, all its tests together.")] = grader.WATCHDOG,
+    force: Annotated[bool, typer.Option("--force", help="Grade again even the submissions whose scorecard is up to date.")] = False,
+) -> None:
+    """Grade every submission in a folder, several at a time, into a gradebook.
+
+    Each submission gets its own folder in --out with its scorecard in every
+    format; OUT/gradebook.csv has one row per submission and a column per test
+    and per group; OUT/summary.md the mean, the median and the hardest tests.
+    A submission that crashes, hangs or is not a valid zip gets a scorecard
+    saying so, and the batch goes on. Ctrl-C stops cleanly and keeps what
+    finished; running again skips submissions graded since they last changed.
+    Exit code: 0 every submission has its scorecard, 2 bad input, 130 interrupted.
+    """
+    chosen = load_part(part)
+    if not submissions.is_dir():
+        raise fail(f"{submissions} is not a folder of submissions.")
+    slugs = [] if lesson_only else load_challenges(chosen, challenge)
+    found = batch.find_submissions(submissions)
+    if not found:
+        raise fail(f"{submissions} holds no submissions (folders or .zip files).")
+    run = batch.Batch(chosen, out, challenges=slugs, jobs=jobs, per_test_timeout=timeout, watchdog=watchdog,
+                      force=force, hide=[submissions.resolve()])  # fmt: skip
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+               TextColumn("{task.fields[status]}"))  # fmt: skip
+    skipped = 0
+    with contextlib.ExitStack() as stack:
+        try:
+            run.part = stack.enter_context(manifest.pristine(chosen))
+        except manifest.PristineError as error:
+            raise fail(f"Cannot grade: {error}") from None
+        progress = stack.enter_context(Progress(*columns, console=console, transient=False))
+        task = progress.add_task(f"Grading {chosen.name}", total=len(found), status="")
+
+        def done(submission: batch.Submission, card: Scorecard, reused: bool) -> None:
+            nonlocal skipped
+            skipped += reused
+            progress.advance(task)
+
+        def tick(running: dict[batch.Submission, float]) -> None:
+            if running:
+                slowest, since = min(running.items(), key=lambda item: item[1])
+                status = f"running {len(running)} · slowest: {slowest.name} ({time.monotonic() - since:.0f} s)"
+            else:
+                status = ""
+            progress.update(task, status=status)
+
+        try:
+            cards = run.run(found, on_done=done, on_tick=tick)
+        except KeyboardInterrupt:
+            progress.stop()
+            kept = sum(1 for s in found if (run.folder_of(s) / formats.FILE_FORMATS["json"]).is_file())
+            errors.print(Text(f"Interrupted: {kept} scorecards are kept in {out}; run the same command again to go on."))
+            raise typer.Exit(130) from None
+    summary = formats.summarize(cards)
+    console.print(Text(f"Graded {len(cards)} submissions ({skipped} up to date, not graded again): "
+                       f"mean {summary.mean:g}, median {summary.median:g} of {summary.possible:g} points."))  # fmt: skip
+    for name in summary.problems:
+        console.print(Text(f"  {name}: the code could not be loaded", style="yellow"))
+    for name in summary.flagged:
+        console.print(Text(f"  {name}: signs of tampering, see its scorecard", style="bold red"))
+    console.print(Text(f"Gradebook: {out / 'gradebook.csv'}; summary: {out / 'summary.md'}"))
+    raise typer.Exit(OK)
+
+
+export_app = typer.Typer(help="Build what a grading platform needs to grade a part on its own machines.",
+                         no_args_is_help=True)  # fmt: skip
+app.add_typer(export_app, name="export")
+
+
+@export_app.command("gradescope")
+def export_gradescope(
+    part: PartArg,
+    out: Annotated[Path, typer.Option("--out", "-o", help="Folder for the autograder zip.")],
+) -> None:
+    """Build the autograder zip to upload to a Gradescope programming assignment."""
+    chosen = load_part(part)
+    path = exports.gradescope(chosen, out)
+    console.print(Text(f"Written: {path}"))
+    console.print(Text("Upload it as the assignment's autograder (Configure Autograder > Zip file upload)."))
+
+
+@export_app.command("classroom")
+def export_classroom(
+    part: PartArg,
+    out: Annotated[Path, typer.Option("--out", "-o", help="The starter repository's folder (the workflow goes in .github/).")],
+    workbook_repo: Annotated[str, typer.Option("--workbook-repo", help="The repository the workflow takes the workbook from (owner/name).")] = "OWNER/task-manager-workbook",
+    ref: Annotated[str | None, typer.Option(help="The commit of that repository to grade with \\[default: this workbook's HEAD].",
+                                            show_default=False)] = None,  # fmt: skip
+) -> None:
+    """Write the GitHub Classroom workflow that grades a part with the pristine tests."""
+    chosen = load_part(part)
+    for path in exports.classroom(chosen, out, workbook_repo, ref):
+        console.print(Text(f"Written: {path}"))
 
 
 @app.command()

@@ -1,30 +1,46 @@
 """Grade a submission: the pristine tests of a part, run against the submission's code.
 
-1. Copy the submission to a scratch folder and throw away any tests it brings.
+1. Copy the submission (a folder or a zip) to a scratch folder; throw away any
+   tests, settings or impostor modules it brings.
 2. Put the part's pristine tests (and the grader's own pytest settings) in.
 3. Check that the code compiles; if not, every test scores 0 and one sentence
    says where the problem is.
-4. Run pytest in a subprocess with a per-test timeout and a watchdog for the
-   whole run, and read one result line per test from the workbook plugin.
-   If no test could even start, import `app.main` alone to say why in a sentence.
+4. Run pytest in the sandbox (see sandbox.py and launcher.py). The workbook
+   plugin reports each test over a pipe the grader opened, every line signed
+   with a key only the grader and the plugin know (see plugin.py). The grader
+   times each test itself, from the plugin's record of when it started: a test
+   that hangs or kills the process costs that test only, and pytest starts
+   again for the tests that have not run, until all have, the watchdog's time
+   is up, or the runs stop making progress.
+   If no test could even start, import `app.main` alone to say why.
 5. Return a complete scorecard: every graded test, even those that never ran.
+   Points come from the pristine files, never from the run: a test earns its
+   points only when the plugin saw its function return, credit is clamped to
+   [0, 1], and anything unsigned or unexpected on the channel is flagged.
 """
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
+import hmac
 import json
 import re
+import secrets
 import shutil
 import tempfile
+import threading
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from workbook import sandbox
 from workbook.catalog import Part
-from workbook.listing import LESSON, GradedTest, graded_tests
-from workbook.reasons import describe_conftest_crash, describe_timeout, shorten, stuck_function
-from workbook.results import Outcome, combine, function_id
+from workbook.listing import LESSON, GradedTest, graded_tests, group_folder
+from workbook.reasons import shorten
+from workbook.results import TIMEOUT_REASON, Outcome, Scorecard, TestResult, combine, function_id
+
+__all__ = ["Scorecard", "TestResult", "grade"]  # the result types live in results.py
 
 PER_TEST_TIMEOUT = 60
 WATCHDOG = 600
@@ -37,61 +53,14 @@ pythonpath = .
 addopts = --import-mode=importlib -p no:cacheprovider
 """
 
+# Plugins a graded run does without: each would hand the code under test a way
+# into pytest's own objects (a debugger hook, a timer thread holding the test)
+# or is not needed. The grader times tests itself.
+DISABLED_PLUGINS = ("cacheprovider", "xdist", "randomly", "timeout", "debugging", "pastebin", "doctest", "pytester",
+                    "legacypath")  # fmt: skip
 
-@dataclass
-class TestResult:
-    id: str
-    group: str
-    name: str
-    doc: str
-    points: float
-    earned: float
-    status: str  # passed, failed, error, timeout, skipped
-    reason: str = ""
-    hint: str | None = None
-    hidden: bool = False
-
-
-@dataclass
-class Scorecard:
-    part: str
-    submission: str
-    results: list[TestResult]
-    problem: str | None = None  # one sentence when the code could not even be loaded
-    notes: list[str] = field(default_factory=list)
-    manifest: dict[str, str] = field(default_factory=dict)
-    seconds: float = 0.0
-
-    def groups(self) -> dict[str, tuple[float, float]]:
-        """(earned, possible) points per group, lesson first. Skipped tests do not count."""
-        totals: dict[str, tuple[float, float]] = {}
-        for result in sorted(self.results, key=lambda r: r.group != LESSON):
-            earned, possible = totals.get(result.group, (0.0, 0.0))
-            if result.status != "skipped":
-                earned, possible = earned + result.earned, possible + result.points
-            totals[result.group] = (earned, possible)
-        return totals
-
-    @property
-    def earned(self) -> float:
-        return sum(earned for earned, _ in self.groups().values())
-
-    @property
-    def possible(self) -> float:
-        return sum(possible for _, possible in self.groups().values())
-
-    @property
-    def complete(self) -> bool:
-        return self.possible > 0 and self.earned >= self.possible
-
-    def as_dict(self) -> dict[str, object]:
-        data = asdict(self)
-        data["score"] = {"earned": self.earned, "possible": self.possible}
-        data["groups"] = {name: {"earned": e, "possible": p} for name, (e, p) in self.groups().items()}
-        return data
-
-    def write_json(self, path: Path) -> None:
-        path.write_text(json.dumps(self.as_dict(), indent=2) + "\n", encoding="utf-8")
+CRASHED = "the program ended during this test (os._exit(), a crash, or no memory left?)"
+UNCONFIRMED = "its result could not be confirmed: the test function was not seen to return"
 
 
 def grade(
@@ -102,15 +71,18 @@ def grade(
     per_test_timeout: float = PER_TEST_TIMEOUT,
     watchdog: float = WATCHDOG,
     keep: Path | None = None,
+    stop: threading.Event | None = None,
     stop_on_repeated_hang: bool = False,
+    hide: list[Path] | None = None,
 ) -> Scorecard:
-    """Grade `submission` on the part's lesson tests and the given challenges (default: all).
+    """Grade `submission` (a folder or a .zip) on the part's lesson tests and the given challenges (default: all).
 
+    The runs cannot see the workbook, the submission's own folder, or the folders in `hide`.
     `stop_on_repeated_hang` (for `check`, where a quick answer matters more than
     a complete one): once a test has hung, the others get HANG_FOLLOW_UP seconds
-    each, and once a second test gets stuck in the same function, the rest are
-    not run."""
+    each. `stop` (an event) ends the grading soon after it is set."""
     started = time.monotonic()
+    deadline = started + watchdog
     slugs = [c.slug for c in part.challenges()] if challenges is None else challenges
     groups = ([LESSON] if include_lesson else []) + slugs
     expected = graded_tests(part.folder, groups)
@@ -118,35 +90,47 @@ def grade(
     try:
         scratch = work / "submission"
         scratch.mkdir()
-        notes = [f"Not copied: {item}" for item in sandbox.copy_submission(submission, scratch)]
-        install_pristine_tests(part, scratch, groups)
-        card = Scorecard(part.name, str(submission), [], notes=notes, manifest=sandbox.manifest(scratch))
-        home = work / "home"
-        home.mkdir()
-        card.problem = compile_problem(scratch)
-        outcomes: dict[str, Outcome] = {}
-        why_not_run = card.problem or ""
-        if not card.problem:
-            outcomes, why_not_run = run_tests(scratch, work, home, groups, per_test_timeout, watchdog, stop_on_repeated_hang)
-        if not outcomes:
-            # Nothing ran at all: find out whether the app itself fails to load.
-            card.problem = card.problem or import_problem(scratch, home)
-            why_not_run = card.problem or why_not_run
-        card.results = [score(test, outcomes, why_not_run) for test in expected]
-        card.seconds = round(time.monotonic() - started, 2)
+        source = submission
+        if submission.is_file() and submission.suffix.lower() == ".zip":
+            (work / "unzipped").mkdir()
+            source = sandbox.extract_zip(submission, work / "unzipped")
+        source = sandbox.unwrap(source)
+        notes = [f"Not copied: {item}" for item in sandbox.copy_submission(source, scratch)]
+        notes += [f"Not used: {name} (the grader brings its own tests and settings)"
+                  for name in install_pristine_tests(part, scratch, groups)]  # fmt: skip
+        card = Scorecard(part.name, str(submission), [], notes=notes, manifest=sandbox.manifest(scratch),
+                         graded_groups=groups)  # fmt: skip
+        card.notes += submission_differences(part, source, groups)
         if keep is not None:
             sandbox.remove(keep)
             shutil.copytree(scratch, keep, symlinks=True)
+        card.problem = compile_problem(scratch) or missing_app(scratch)
+        hidden = [part.root, submission.resolve(), *(hide or [])]
+        run = Runner(work, groups, per_test_timeout, deadline, stop, stop_on_repeated_hang, hidden)
+        why_not_run = card.problem or ""
+        if not card.problem:
+            why_not_run = run.all_tests()
+            card.notes += run.sandbox_notes()
+            card.flags += run.flags
+            card.problem = run.import_error
+            why_not_run = card.problem or why_not_run
+        if not run.outcomes and not card.problem and not run.started_any:
+            # Nothing ran at all: find out whether the app itself fails to load.
+            card.problem = import_problem(work, deadline, stop, hidden)
+            why_not_run = card.problem or why_not_run
+        card.results = [score(test, run.outcomes, run.confirmed, why_not_run) for test in expected]
+        card.seconds = round(time.monotonic() - started, 2)
         return card
     finally:
         sandbox.remove(work)
 
 
-def install_pristine_tests(part: Part, scratch: Path, groups: list[str]) -> None:
-    """Replace whatever tests and settings the submission brings with the part's own."""
+def install_pristine_tests(part: Part, scratch: Path, groups: list[str]) -> list[str]:
+    """Replace whatever tests and settings the submission brings with the part's own; say what went."""
     # Only the top folder matters: pytest reads its settings and conftest.py
     # from there (the grader stops it looking higher), and -P keeps Python
     # from importing modules from there at start-up.
+    replaced = [name for name in sandbox.CONTROL_FILES if (scratch / name).exists() and name != "conftest.py"]
     for name in sandbox.CONTROL_FILES:
         sandbox.remove(scratch / name)
     for folder in ("tests", "challenges"):
@@ -154,12 +138,37 @@ def install_pristine_tests(part: Part, scratch: Path, groups: list[str]) -> None
     shutil.copyfile(part.folder / "conftest.py", scratch / "conftest.py")
     (scratch / "pytest.ini").write_text(GRADER_INI, encoding="utf-8")
     for group in groups:
-        folder = Path("tests") if group == LESSON else Path("challenges") / group
+        folder = group_folder(group)
         shutil.copytree(
             part.folder / folder,
             scratch / folder,
             ignore=shutil.ignore_patterns("__pycache__", "README.md"),
         )
+    return replaced
+
+
+def pristine_files(part: Part, groups: list[str]) -> dict[str, str]:
+    """SHA-256 of the part's pristine graded files, by path relative to the part."""
+    # One small function, so that the committed manifest of the package can take its place.
+    paths = [part.folder / "conftest.py"]
+    for group in groups:
+        paths += sorted(p for p in (part.folder / group_folder(group)).rglob("*.py") if "__pycache__" not in p.parts)
+    return {p.relative_to(part.folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest() for p in paths}
+
+
+def submission_differences(part: Part, source: Path, groups: list[str]) -> list[str]:
+    """Say which of the submission's own copies of the graded files differ (they are never run)."""
+    changed = []
+    for relative, digest in pristine_files(part, groups).items():
+        theirs = source / relative
+        if theirs.is_file() and not theirs.is_symlink():
+            with contextlib.suppress(OSError):
+                if hashlib.sha256(theirs.read_bytes()).hexdigest() != digest:
+                    changed.append(relative)
+    if not changed:
+        return []
+    shown = ", ".join(changed[:5]) + (f" and {len(changed) - 5} more" if len(changed) > 5 else "")
+    return [f"The submission's copy of {shown} differs from the pristine tests; the pristine ones were run."]
 
 
 def compile_problem(scratch: Path) -> str | None:
@@ -175,33 +184,47 @@ def compile_problem(scratch: Path) -> str | None:
             return f"{relative} line {error.lineno}: {kind}: {message} Fix it, then check again."
         except ValueError as error:  # e.g. a null byte in the file
             return f"{relative} could not be read as Python ({error})."
+        except (MemoryError, RecursionError):
+            return f"{relative} is too deeply nested for Python to compile: simplify its expressions."
+        except OSError as error:
+            return f"{relative} could not be read ({error.strerror or error})."
     return None
 
 
-APP_LOADED = "<app.main loaded>"
 TRACEBACK_FRAME = re.compile(r'File "(?P<file>[^"]+)", line (?P<line>\d+)')
 
 
-def import_problem(scratch: Path, home: Path) -> str | None:
-    """One sentence if `app.main` cannot be imported (or defines no `app`), or the
-    tests' conftest.py cannot import what it needs from app/; else None."""
+def missing_app(scratch: Path) -> str | None:
     if not (scratch / "app" / "main.py").is_file():
         return "There is no app/main.py in the submission: give the folder that holds app/."
-    # Then the tests' conftest.py, which imports names from app/ the tests rely on.
-    check = f"import sys; sys.path.insert(0, '.'); import app.main; app.main.app; print({APP_LOADED!r}, flush=True); import conftest"
-    result = sandbox.run(["-c", check], scratch, IMPORT_DEADLINE, home)
-    if result.timed_out:
-        return f"Importing app.main did not finish within {IMPORT_DEADLINE} s: is there an endless loop at import time?"
-    if result.returncode == 0:
+    return None
+
+
+def import_problem(work: Path, deadline: float, stop: threading.Event | None, hide: list[Path]) -> str | None:
+    """One sentence if `app.main` cannot be imported (or defines no `app`), else None.
+
+    Needed only when the run died too early for the plugin to say (os._exit at import, say)."""
+    budget = min(IMPORT_DEADLINE, deadline - time.monotonic())
+    if budget <= 1 or (stop is not None and stop.is_set()):
         return None
-    if APP_LOADED in result.output:
-        return describe_conftest_crash(result.output.split(APP_LOADED, 1)[1].replace(f"{scratch}/", ""))
-    return describe_import_crash(result.output, scratch)
+    check = "import sys; sys.path.insert(0, '.'); import app.main; app.main.app; print('\\nworkbook: imported')"
+    result = sandbox.run(["-c", check], work, budget, limit=stopper(stop), hide=hide)
+    if result.timed_out:
+        return f"Importing app.main did not finish within {budget:g} s: is there an endless loop at import time?"
+    if result.returncode == 0 and "workbook: imported" in result.output:
+        return None
+    return describe_import_crash(result.relative_output().replace("workbook: imported", ""))
 
 
-def describe_import_crash(output: str, scratch: Path) -> str:
+def stopper(stop: threading.Event | None):  # type: ignore[no-untyped-def]
+    """A limit for sandbox.run that ends the run soon after `stop` is set (Ctrl-C in grade-all)."""
+    if stop is None:
+        return None
+    return lambda _lines: time.monotonic() if stop.is_set() else time.monotonic() + 0.2
+
+
+def describe_import_crash(output: str) -> str:
     """Turn a traceback into "app/main.py line 3: ModuleNotFoundError: ..."."""
-    output = output.replace(f"{scratch}/", "")
     lines = [line.strip() for line in output.strip().splitlines() if line.strip()]
     if "Traceback" not in output:
         # No traceback: the code called sys.exit() or printed its own message.
@@ -214,89 +237,196 @@ def describe_import_crash(output: str, scratch: Path) -> str:
     return f"Importing app.main failed: {where}{shorten(lines[-1])}"
 
 
-def run_tests(
-    scratch: Path,
-    work: Path,
-    home: Path,
-    groups: list[str],
-    per_test_timeout: float,
-    watchdog: float,
-    stop_on_repeated_hang: bool = False,
-) -> tuple[dict[str, Outcome], str]:
-    """Run pytest; return the outcomes by node id, and why any test did not run.
+@dataclass
+class Record:
+    """One signed line from the plugin."""
 
-    A test that hangs or kills the process ends that pytest run; the grader then
-    starts pytest again for the tests that have not run yet, until all have run,
-    the watchdog's time is up, or the runs stop making progress."""
-    results_file = work / "results.jsonl"
-    paths = ["tests" if group == LESSON else f"challenges/{group}" for group in groups]
-    args = [
-        "-m", "pytest", *paths,
-        "-c", "pytest.ini", "--rootdir", ".", "--confcutdir", ".",
-        "-q", "--no-header", "-p", "no:cacheprovider", "-p", "no:xdist", "-p", "no:randomly",
-        "--continue-on-collection-errors",
-        # The thread method ends the whole process on a timeout, even when the
-        # stuck code holds a lock the test is waiting for; we then start again.
-        "--timeout-method=thread",
-        "--workbook-results", str(results_file),
-    ]  # fmt: skip
-    deadline = time.monotonic() + watchdog
-    outcomes: dict[str, Outcome] = {}
-    why = "not run: the tests could not start"
-    hung_in: set[str] = set()
-    limit = per_test_timeout
-    while (budget := deadline - time.monotonic()) > 0:
-        sandbox.remove(results_file)
-        deselected = [f"--deselect={nodeid}" for nodeid in sorted(outcomes)]
-        result = sandbox.run([*args, f"--timeout={limit:g}", *deselected], scratch, budget, home)
-        new, running, finished = read_results(results_file)
-        outcomes.update(new)
-        if finished:
-            return outcomes, why
-        if result.timed_out:
-            if running is not None and running not in outcomes:
-                outcomes[running] = Outcome(running, "timeout", "still running when the watchdog stopped the whole run")
-            return outcomes, f"not run: the whole test run was stopped after {watchdog:g} s"
-        if running is None or running in outcomes:
-            tail = [line for line in result.output.replace(f"{scratch}/", "").splitlines() if line.strip()]
-            return outcomes, "not run: the tests could not start: " + (shorten(tail[-1]) if tail else "pytest said nothing")
-        if "Timeout" in result.output:
-            output = result.output.replace(f"{scratch}/", "")
-            outcomes[running] = Outcome(running, "timeout", describe_timeout(output, f"{limit:g} s"))
-            stuck = stuck_function(output)
-            if stop_on_repeated_hang:
-                if stuck and stuck in hung_in:
-                    return outcomes, f"not run: two tests got stuck in {stuck}, so the others were not run"
-                # One test hung already: give the others less time to show the same.
-                hung_in.add(stuck)
-                limit = min(limit, HANG_FOLLOW_UP)
-        else:
-            outcomes[running] = Outcome(running, "error", "the program ended during this test (os._exit(), a crash, or no memory left?)")
-    return outcomes, f"not run: the whole test run was stopped after {watchdog:g} s"
+    kind: str
+    data: dict[str, object]
 
 
-def read_results(path: Path) -> tuple[dict[str, Outcome], str | None, bool]:
-    """The plugin's lines: outcomes, the test that was running last, and whether pytest finished."""
-    outcomes: dict[str, Outcome] = {}
-    running, finished = None, False
-    lines = path.read_text(encoding="utf-8", errors="replace").splitlines() if path.exists() else []
-    for line in lines:
-        try:
-            data = json.loads(line)
-            if "started" in data:
-                running = str(data["started"])
-            elif "finished" in data:
-                finished = True
+@dataclass
+class Runner:
+    """Runs pytest on the scratch copy, again and again if it must, and keeps what each run said."""
+
+    work: Path
+    groups: list[str]
+    per_test_timeout: float
+    deadline: float
+    stop: threading.Event | None = None
+    stop_on_repeated_hang: bool = False
+    hide: list[Path] = field(default_factory=list)
+    outcomes: dict[str, Outcome] = field(default_factory=dict)
+    confirmed: set[str] = field(default_factory=set)  # node ids whose test function was seen to return
+    flags: list[str] = field(default_factory=list)
+    isolation: set[str] = field(default_factory=set)
+    notes: list[str] = field(default_factory=list)
+    import_error: str | None = None  # the plugin's sentence when app.main does not import
+    started_any: bool = False
+
+    def command(self, secret_free_args: list[str]) -> list[str]:
+        paths = [group_folder(group).as_posix() for group in self.groups]
+        disabled = [arg for name in DISABLED_PLUGINS for arg in ("-p", f"no:{name}")]
+        return [
+            "-m", "pytest", *paths, "-c", "pytest.ini", "--rootdir", ".", "--confcutdir", ".",
+            "-q", "--no-header", *disabled, "--continue-on-collection-errors", *secret_free_args,
+        ]  # fmt: skip
+
+    def all_tests(self) -> str:
+        """Run until every test has run; return why the tests that did not run did not."""
+        while (budget := self.deadline - time.monotonic()) > 0:
+            if self.stop is not None and self.stop.is_set():
+                return "not run: grading was interrupted"
+            before = len(self.outcomes)
+            deselected = [f"--deselect={nodeid}" for nodeid in sorted(self.outcomes)]
+            key = secrets.token_bytes(32)
+            startup = min(IMPORT_DEADLINE, max(self.per_test_timeout, (self.deadline - time.monotonic()) / 2))
+            watch = Watch(self.per_test_timeout, self.stop, key, startup)
+            result = sandbox.run(self.command(deselected), self.work, budget, secret=key, limit=watch.limit, hide=self.hide)
+            self.isolation.add(result.isolation)
+            self.notes += [note for note in result.notes if note not in self.notes]
+            self.take(watch, result)
+            self.started_any = self.started_any or watch.started_any
+            if self.import_error:
+                return self.import_error
+            if result.stopped == "limit" and not self.started_any:
+                self.import_error = (f"Importing the app did not finish within {watch.startup:.0f} s: "
+                                     "is there an endless loop at import time?")  # fmt: skip
+                return self.import_error
+            if watch.finished:
+                return "not run: the tests could not start"
+            if result.stopped == "deadline":
+                if watch.running is not None and watch.running not in self.outcomes:
+                    self.outcomes[watch.running] = Outcome(watch.running, "timeout", "still running when the watchdog stopped the whole run")
+                return self.watchdog_reason()
+            if self.stop is not None and self.stop.is_set():
+                return "not run: grading was interrupted"
+            running = watch.running
+            if running is None or running in self.outcomes:
+                if len(self.outcomes) > before:
+                    continue  # the run ended between tests (os._exit in a teardown, say): go on
+                tail = [line for line in result.relative_output().splitlines() if line.strip()]
+                if watch.started_any or result.stopped == "limit":
+                    return "not run: the test run stopped making progress"
+                return "not run: the tests could not start: " + (shorten(tail[-1]) if tail else "pytest said nothing")
+            if result.stopped == "limit":
+                limit = watch.limit_of(running)
+                self.outcomes[running] = Outcome(running, "timeout", TIMEOUT_REASON.format(limit=f"{limit:g} s"))
+                if self.stop_on_repeated_hang:  # one test hung already: give the others less time to show the same
+                    self.per_test_timeout = min(self.per_test_timeout, HANG_FOLLOW_UP)
             else:
-                outcome = Outcome.from_dict(data)
-                outcomes[outcome.nodeid] = outcome
+                self.outcomes[running] = Outcome(running, "error", CRASHED)
+        return self.watchdog_reason()
+
+    def watchdog_reason(self) -> str:
+        return "not run: the whole test run was stopped by the watchdog"
+
+    def take(self, watch: Watch, result: sandbox.RunResult) -> None:
+        last = 0
+        for line in result.lines:
+            parsed = watch.parse(line)
+            if parsed is not None and parsed[0] <= last:
+                parsed = None  # replayed or out of order
+            if parsed is not None:
+                last = parsed[0]
+            record = parsed[1] if parsed else None
+            if record is None:
+                self.flag("lines on the results channel that were not signed by the workbook plugin (forged results?)")
+                continue
+            if record.kind == "outcome":
+                try:
+                    outcome = Outcome.from_dict(record.data)
+                except (KeyError, TypeError, ValueError):
+                    continue
+                self.outcomes[outcome.nodeid] = outcome
+            elif record.kind == "confirmed":
+                self.confirmed.add(str(record.data.get("nodeid")))
+            elif record.kind == "tamper":
+                self.flag(str(record.data.get("what", "tampering")))
+            elif record.kind == "import_error" and self.import_error is None:
+                self.import_error = shorten(str(record.data.get("problem", "")))
+        if result.garbage:
+            self.flag("data on the results channel that was not signed lines (forged results?)")
+
+    def flag(self, text: str) -> None:
+        text = shorten(text)
+        if text not in self.flags:
+            self.flags.append(text)
+
+    def sandbox_notes(self) -> list[str]:
+        described = {
+            "root": None,  # the full sandbox: nothing to say
+            "user": None,
+            "uid-only": "Sandbox: a user of its own, but no private mounts (namespaces are not available here): "
+            "the run could write where every user can, such as /tmp.",
+            "none": "Sandbox: none (not root, and user namespaces are not available here): the run could write "
+            "wherever you can, and could read your environment.",
+        }
+        notes = [described.get(mode) or f"Sandbox: {mode}" for mode in sorted(self.isolation) if described.get(mode, "")]
+        return notes + [f"Sandbox: {note}" for note in self.notes]
+
+
+class Watch:
+    """The grader's side of the results channel for one pytest run: checks signatures, times tests."""
+
+    def __init__(self, per_test_timeout: float, stop: threading.Event | None, key: bytes, startup: float) -> None:
+        self.per_test_timeout = per_test_timeout
+        self.startup = startup  # how long pytest may take to import the app and collect the tests
+        self.stop = stop
+        self.key = key
+        self.seen = 0
+        self.running: str | None = None
+        self.running_since = time.monotonic()
+        self.limits: dict[str, float] = {}
+        self.started_any = False
+        self.finished = False
+
+    def parse(self, line: bytes) -> tuple[int, Record] | None:
+        """(sequence number, record) of a signed line, or None when the line is not genuine."""
+        body, _, mac = line.rpartition(b" ")
+        expected = hmac.new(self.key, body, hashlib.sha256).hexdigest().encode()
+        if not body or not hmac.compare_digest(mac, expected):
+            return None
+        try:
+            data = json.loads(body)
+            seq, kind = int(data.pop("seq")), str(data.pop("kind"))
         except (ValueError, KeyError, TypeError, AttributeError):
-            continue
-    return outcomes, running, finished
+            return None
+        return seq, Record(kind, data)
+
+    def limit(self, lines: list[bytes]) -> float:
+        """When the run must say something next; called after each new line."""
+        for line in lines[self.seen :]:
+            parsed = self.parse(line)
+            if parsed is None:
+                continue
+            record = parsed[1]
+            if record.kind == "started":
+                self.running = str(record.data.get("nodeid"))
+                self.running_since = time.monotonic()
+                self.started_any = True
+                with contextlib.suppress(TypeError, ValueError):
+                    marked = float(record.data.get("timeout") or 0)  # type: ignore[arg-type]
+                    if marked > 0:
+                        self.limits[self.running] = marked
+            elif record.kind == "finished":
+                self.finished = True
+        self.seen = len(lines)
+        if self.stop is not None and self.stop.is_set():
+            return time.monotonic()
+        if self.running is None:
+            return self.running_since + self.startup  # importing and collecting
+        return self.running_since + self.limit_of(self.running)
+
+    def limit_of(self, nodeid: str) -> float:
+        return max(self.per_test_timeout, self.limits.get(nodeid, 0.0))
 
 
-def score(test: GradedTest, outcomes: dict[str, Outcome], why_not_run: str) -> TestResult:
+def score(test: GradedTest, outcomes: dict[str, Outcome], confirmed: set[str], why_not_run: str) -> TestResult:
     runs = [outcome for nodeid, outcome in outcomes.items() if function_id(nodeid) == test.id]
+    for run in runs:
+        if run.status == "passed" and run.nodeid not in confirmed:
+            run.status, run.reason = "error", UNCONFIRMED
     collect_error = outcomes.get(test.id.split("::")[0])
     if runs:
         status, reason, fraction = combine(runs)
@@ -315,4 +445,5 @@ def score(test: GradedTest, outcomes: dict[str, Outcome], why_not_run: str) -> T
         reason=reason,
         hint=test.hint,
         hidden=test.hidden,
+        seconds=round(sum(run.seconds for run in runs), 3),
     )

@@ -2,15 +2,23 @@
 
 Reading the files (instead of asking pytest) means the grader knows every test
 it should report, even when a submission is so broken that pytest cannot start.
+
+This module is the one source of truth for test metadata: which folder holds
+which group (`group_folder`), and what a `points` marker is worth
+(`marker_points`, used here on the source and by the plugin on live markers).
 """
 
 from __future__ import annotations
 
 import ast
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePosixPath
+from typing import Any
 
-LESSON = "lesson"
+from workbook.results import LESSON
+
+__all__ = ["LESSON", "GradedTest", "graded_tests", "group_folder", "marker_points", "test_files"]
 
 
 @dataclass(frozen=True)
@@ -24,6 +32,34 @@ class GradedTest:
     hidden: bool = False
 
 
+def group_folder(group: str) -> PurePosixPath:
+    """Where a group's tests live in a part: `tests` for the lesson, `challenges/<slug>` otherwise."""
+    return PurePosixPath("tests") if group == LESSON else PurePosixPath("challenges") / group
+
+
+def marker_points(args: Sequence[Any], kwargs: Mapping[str, Any]) -> float:
+    """What `@pytest.mark.points(...)` is worth: `points(2)`, `points(n=2)` -> 2; `points()` -> 1.
+
+    Anything that is not a finite, non-negative number is worth 0 (and
+    `workbook verify` reports a test worth 0 points)."""
+    value = args[0] if args else kwargs.get("n", 1)
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return 0.0
+    number = float(value)
+    return number if 0 <= number < float("inf") else 0.0
+
+
+class NotLiteral(Exception):
+    pass
+
+
+def literal(node: ast.expr) -> Any:
+    try:
+        return ast.literal_eval(node)
+    except ValueError:
+        raise NotLiteral from None
+
+
 def marker(decorator: ast.expr) -> tuple[str, ast.Call | None] | None:
     """`@pytest.mark.points(2)` -> ("points", <call>); `@pytest.mark.hidden` -> ("hidden", None)."""
     call = decorator if isinstance(decorator, ast.Call) else None
@@ -32,6 +68,19 @@ def marker(decorator: ast.expr) -> tuple[str, ast.Call | None] | None:
         if target.value.attr == "mark":
             return target.attr, call
     return None
+
+
+def points_marker(call: ast.Call | None) -> tuple[float, str | None]:
+    """(points, hint) of a `points` marker written in the source."""
+    if call is None:  # `@pytest.mark.points` without parentheses is pytest's points() too
+        return marker_points((), {}), None
+    try:
+        args = [literal(arg) for arg in call.args]
+        kwargs = {keyword.arg: literal(keyword.value) for keyword in call.keywords if keyword.arg}
+    except NotLiteral:
+        return 0.0, None
+    hint = kwargs.get("hint")
+    return marker_points(args, kwargs), None if hint is None else str(hint)
 
 
 def read_tests(path: Path, part_folder: Path, group: str) -> list[GradedTest]:
@@ -49,12 +98,8 @@ def read_tests(path: Path, part_folder: Path, group: str) -> list[GradedTest]:
             name, call = name_and_call
             if name == "hidden":
                 hidden = True
-            elif name == "points" and call is not None:
-                if call.args and isinstance(call.args[0], ast.Constant):
-                    points = float(call.args[0].value)
-                for keyword in call.keywords:
-                    if keyword.arg == "hint" and isinstance(keyword.value, ast.Constant):
-                        hint = str(keyword.value.value)
+            elif name == "points":
+                points, hint = points_marker(call)
         found.append(
             GradedTest(
                 id=f"{relative}::{node.name}",
@@ -73,7 +118,7 @@ def test_files(part_folder: Path, groups: list[str]) -> dict[str, list[Path]]:
     """The pristine test files of each group, by group."""
     files: dict[str, list[Path]] = {}
     for group in groups:
-        folder = part_folder / "tests" if group == LESSON else part_folder / "challenges" / group
+        folder = part_folder / group_folder(group)
         files[group] = sorted(folder.rglob("test_*.py")) if group == LESSON else sorted(folder.glob("test_*.py"))
     return files
 
