@@ -11,12 +11,34 @@ from pathlib import Path
 import httpx
 import pytest
 from fastapi.testclient import TestClient
+from pwdlib import PasswordHash
+from pwdlib.hashers.argon2 import Argon2Hasher
 from sqlalchemy.pool import StaticPool
 from sqlmodel import Session, SQLModel, create_engine
 
+import app.core.security as security_module
 from app.db import get_session
 from app.main import app
 from app.users import create_user
+
+
+@pytest.fixture(scope="session", autouse=True)
+def quick_password_hashing() -> Iterator[None]:
+    """Hash passwords with a cheap argon2 setting while the tests run.
+
+    The real setting is slow on purpose (up to half a second per password on a
+    small machine): that is what makes stolen hashes hard to crack. Most tests
+    register and log in, so they use a cheap one instead. (The servers that
+    some tests start in a process of their own keep the real setting.)"""
+    if not isinstance(getattr(security_module, "password_hash", None), PasswordHash):
+        yield  # hashing is done some other way: leave it alone
+        return
+    quick = PasswordHash((Argon2Hasher(time_cost=1, memory_cost=1024, parallelism=1),))
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(security_module, "password_hash", quick)
+        if hasattr(security_module, "DUMMY_HASH"):
+            patch.setattr(security_module, "DUMMY_HASH", quick.hash("not anybody's password"))
+        yield
 
 
 @pytest.fixture
