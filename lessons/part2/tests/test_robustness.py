@@ -82,3 +82,54 @@ def test_the_docs_page_needs_no_internet(client):
     for asset in assets:
         assert asset.startswith("/"), f"/docs loads {asset} from another site"
         assert client.get(asset).status_code == 200, f"{asset} is not served"
+
+
+@pytest.mark.points(1, hint="StrictBool accepts true and false only; a plain bool also takes 0, 1, \"yes\" and \"on\".")
+@pytest.mark.parametrize("value", [0, 1, "yes", "true", "on"])
+def test_completed_is_true_or_false_and_nothing_else(client, value):
+    """`completed` must be a JSON true or false: 0, 1, "yes", "true" or "on" answer 422, in POST and in PATCH."""
+    task = client.post("/tasks/", json={"title": "Buy milk"}).json()
+
+    created = client.post("/tasks/", json={"title": "Buy bread", "completed": value})
+    changed = client.patch(f"/tasks/{task['id']}", json={"completed": value})
+
+    assert created.status_code == changed.status_code == 422
+    assert client.get("/tasks/").json() == [task]
+
+
+def schema_of(client, name: str) -> dict:
+    return client.get("/openapi.json").json()["components"]["schemas"][name]
+
+
+def allows_null(field: dict) -> bool:
+    return field.get("type") == "null" or any(allows_null(option) for option in field.get("anyOf", []))
+
+
+@pytest.mark.points(1, hint="`Title | SkipJsonSchema[None] = None` keeps the field optional without offering null in the schema.")
+def test_the_schema_offers_null_only_where_patch_accepts_it(client):
+    """The OpenAPI schema of a PATCH body allows null for the description (which PATCH accepts) but not for the title or completed (which it refuses)."""
+    fields = schema_of(client, "TaskUpdate")["properties"]
+    task = client.post("/tasks/", json={"title": "Buy milk", "description": "Two litres"}).json()
+
+    assert allows_null(fields["description"])
+    assert client.patch(f"/tasks/{task['id']}", json={"description": None}).json()["description"] is None
+    assert not allows_null(fields["title"]) and not allows_null(fields["completed"])
+
+
+@pytest.mark.points(2, hint="responses={404: {...}} on the route decorator puts an answer in the schema.")
+def test_every_answer_is_documented(client):
+    """Each answer a route gives (404 for a missing task, 400 for a body that is not text, 413 for a too large one) is in its OpenAPI entry."""
+    paths = client.get("/openapi.json").json()["paths"]
+    not_text = b'{"title": "\xff"}'
+    answers = [
+        ("get", "/tasks/{task_id}", client.get("/tasks/999")),
+        ("patch", "/tasks/{task_id}", client.patch("/tasks/999", json={"completed": True})),
+        ("delete", "/tasks/{task_id}", client.delete("/tasks/999")),
+        ("post", "/tasks/", client.post("/tasks/", content=not_text, headers=JSON)),
+        ("post", "/tasks/", client.post("/tasks/", json={"title": "x" * (64 * 1024)})),
+    ]
+
+    for method, path, response in answers:
+        assert response.status_code >= 400, f"{method.upper()} {path} answered {response.status_code}"
+        documented = paths[path][method]["responses"]
+        assert str(response.status_code) in documented, f"{method.upper()} {path} answers {response.status_code}, undocumented"

@@ -7,11 +7,29 @@
   route that happened to match first (FastAPI makes a route per method).
 """
 
+from typing import Any
+
 from fastapi import Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 from starlette.exceptions import HTTPException
+
+
+class ErrorMessage(BaseModel):
+    """How an error answers: {"detail": "..."}."""
+
+    detail: str
+
+
+# The type of a route's `responses=`: {status code: what it means}.
+Responses = dict[int | str, dict[str, Any]]
+
+
+def error_response(description: str) -> dict[str, Any]:
+    """An entry of a route's `responses=`, so that /docs shows this answer too."""
+    return {"model": ErrorMessage, "description": description}
 
 
 async def validation_error_handler(request: Request, exc: RequestValidationError) -> JSONResponse:
