@@ -17,6 +17,7 @@ from sqlalchemy.pool import StaticPool
 from sqlmodel import Session, SQLModel, create_engine
 
 import app.core.security as security_module
+from app.core.rate_limit import AuthLimiter, get_auth_limiter
 from app.db import get_session
 from app.main import app
 from app.users import create_user
@@ -55,8 +56,13 @@ def session() -> Iterator[Session]:
 
 @pytest.fixture
 def client(session: Session) -> Iterator[TestClient]:
-    """A client whose requests use the in-memory database instead of the real one."""
+    """A client whose requests use the in-memory database instead of the real one,
+    and a fresh limiter on login attempts with roomy limits."""
+    # Every TestClient request comes from one address, and the tests log in a
+    # lot. The tests of the limits themselves put in a limiter of their own.
+    limiter = AuthLimiter(per_client=10_000, per_username=10_000)
     app.dependency_overrides[get_session] = lambda: session
+    app.dependency_overrides[get_auth_limiter] = lambda: limiter
     # No `with`: the lifespan (which creates tables in the real database) does not run.
     yield TestClient(app)
     app.dependency_overrides.clear()
@@ -109,6 +115,8 @@ SETTINGS = (
     "ACCESS_TOKEN_EXPIRE_MINUTES",
     "FIRST_ADMIN_USERNAME",
     "FIRST_ADMIN_PASSWORD",
+    "AUTH_ATTEMPTS_PER_CLIENT",
+    "AUTH_ATTEMPTS_PER_USERNAME",
 )
 STARTUP_DEADLINE = 40  # seconds
 
@@ -200,9 +208,12 @@ def serve(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable[..., Se
 @pytest.fixture(scope="session")
 def live_server(serve: Callable[..., Server]) -> Server:
     """One real server for the tests that need one: no SECRET_KEY, a first admin
-    ("chief", see `live_server.settings`) and 5-minute tokens."""
+    ("chief", see `live_server.settings`), 5-minute tokens, and login limits of
+    5 tries per username and 1000 per client (all the tests share one address)."""
     return serve(
         FIRST_ADMIN_USERNAME="chief",
         FIRST_ADMIN_PASSWORD="the chief's own passphrase",
         ACCESS_TOKEN_EXPIRE_MINUTES="5",
+        AUTH_ATTEMPTS_PER_CLIENT="1000",
+        AUTH_ATTEMPTS_PER_USERNAME="5",
     )
