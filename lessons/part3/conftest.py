@@ -11,12 +11,35 @@ from pathlib import Path
 import httpx
 import pytest
 from fastapi.testclient import TestClient
+from pwdlib import PasswordHash
+from pwdlib.hashers.argon2 import Argon2Hasher
 from sqlalchemy.pool import StaticPool
 from sqlmodel import Session, SQLModel, create_engine
 
+import app.core.security as security_module
+from app.core.rate_limit import AuthLimiter, get_auth_limiter
 from app.db import get_session
 from app.main import app
 from app.users import create_user
+
+
+@pytest.fixture(scope="session", autouse=True)
+def quick_password_hashing() -> Iterator[None]:
+    """Hash passwords with a cheap argon2 setting while the tests run.
+
+    The real setting is slow on purpose (up to half a second per password on a
+    small machine): that is what makes stolen hashes hard to crack. Most tests
+    register and log in, so they use a cheap one instead. (The servers that
+    some tests start in a process of their own keep the real setting.)"""
+    if not isinstance(getattr(security_module, "password_hash", None), PasswordHash):
+        yield  # hashing is done some other way: leave it alone
+        return
+    quick = PasswordHash((Argon2Hasher(time_cost=1, memory_cost=1024, parallelism=1),))
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(security_module, "password_hash", quick)
+        if hasattr(security_module, "DUMMY_HASH"):
+            patch.setattr(security_module, "DUMMY_HASH", quick.hash("not anybody's password"))
+        yield
 
 
 @pytest.fixture
@@ -33,8 +56,13 @@ def session() -> Iterator[Session]:
 
 @pytest.fixture
 def client(session: Session) -> Iterator[TestClient]:
-    """A client whose requests use the in-memory database instead of the real one."""
+    """A client whose requests use the in-memory database instead of the real one,
+    and a fresh limiter on login attempts with roomy limits."""
+    # Every TestClient request comes from one address, and the tests log in a
+    # lot. The tests of the limits themselves put in a limiter of their own.
+    limiter = AuthLimiter(per_client=10_000, per_username=10_000)
     app.dependency_overrides[get_session] = lambda: session
+    app.dependency_overrides[get_auth_limiter] = lambda: limiter
     # No `with`: the lifespan (which creates tables in the real database) does not run.
     yield TestClient(app)
     app.dependency_overrides.clear()
@@ -87,6 +115,8 @@ SETTINGS = (
     "ACCESS_TOKEN_EXPIRE_MINUTES",
     "FIRST_ADMIN_USERNAME",
     "FIRST_ADMIN_PASSWORD",
+    "AUTH_ATTEMPTS_PER_CLIENT",
+    "AUTH_ATTEMPTS_PER_USERNAME",
 )
 STARTUP_DEADLINE = 40  # seconds
 
@@ -178,9 +208,12 @@ def serve(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable[..., Se
 @pytest.fixture(scope="session")
 def live_server(serve: Callable[..., Server]) -> Server:
     """One real server for the tests that need one: no SECRET_KEY, a first admin
-    ("chief", see `live_server.settings`) and 5-minute tokens."""
+    ("chief", see `live_server.settings`), 5-minute tokens, and login limits of
+    5 tries per username and 1000 per client (all the tests share one address)."""
     return serve(
         FIRST_ADMIN_USERNAME="chief",
         FIRST_ADMIN_PASSWORD="the chief's own passphrase",
         ACCESS_TOKEN_EXPIRE_MINUTES="5",
+        AUTH_ATTEMPTS_PER_CLIENT="1000",
+        AUTH_ATTEMPTS_PER_USERNAME="5",
     )

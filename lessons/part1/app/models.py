@@ -2,7 +2,8 @@
 
 from typing import Annotated
 
-from pydantic import BaseModel, Field, StringConstraints, field_validator
+from pydantic import BaseModel, Field, StrictBool, StringConstraints, field_validator
+from pydantic.json_schema import SkipJsonSchema
 
 # --8<-- [start:title-types]
 # Surrounding spaces are trimmed first, so "   " is rejected as empty.
@@ -17,7 +18,7 @@ class TaskCreate(BaseModel):
 
     title: Title
     description: Description | None = None
-    completed: bool = False
+    completed: StrictBool = False  # true or false only: not 0, 1 or "yes"
 # --8<-- [end:task-create]
 
 
@@ -25,9 +26,11 @@ class TaskCreate(BaseModel):
 class TaskUpdate(BaseModel):
     """The body of PATCH /tasks/{id}. Every field is optional."""
 
-    title: Title | None = None
+    # SkipJsonSchema[None]: title and completed may be left out, but null is
+    # refused below, so the schema does not offer it either.
+    title: Title | SkipJsonSchema[None] = None
     description: Description | None = None
-    completed: bool | None = None
+    completed: StrictBool | SkipJsonSchema[None] = None
 
     @field_validator("title", "completed")
     @classmethod

@@ -4,10 +4,17 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import RedirectResponse
 
+from app.core.docs import serve_docs
+from app.core.errors import method_not_allowed_handler, validation_error_handler
 from app.db import create_db_and_tables
 from app.routers import tasks
+
+# A task is a few kilobytes of JSON at most: refuse bigger bodies (413)
+# before reading them, so that nobody can fill the server's memory.
+MAX_BODY_BYTES = 64 * 1024
 
 
 # --8<-- [start:lifespan]
@@ -18,8 +25,20 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     yield
 
 
-app = FastAPI(title="Task Manager", version="2.0.0", lifespan=lifespan)
+app = FastAPI(
+    title="Task Manager",
+    version="2.0.0",
+    lifespan=lifespan,
+    max_body_size=MAX_BODY_BYTES,
+    docs_url=None,  # served by serve_docs, without a CDN
+    responses={413: {"description": "The body is larger than 64 KiB"}},
+    exception_handlers={
+        RequestValidationError: validation_error_handler,
+        405: method_not_allowed_handler,
+    },
+)
 # --8<-- [end:lifespan]
+serve_docs(app)
 app.include_router(tasks.router)
 
 

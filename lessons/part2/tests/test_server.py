@@ -6,6 +6,7 @@ temporary folder.
 """
 
 import os
+import socket
 import sqlite3
 import subprocess
 import sys
@@ -126,3 +127,20 @@ def test_a_malformed_database_url_is_explained_in_one_sentence(lesson_folder):
         assert "Traceback" not in stderr, f"with DATABASE_URL={url} the app crashed with a traceback:\n{stderr[-2000:]}"
         assert len(said) == 1, f"with DATABASE_URL={url}, expected one line of explanation, got:\n{stderr[-2000:]}"
         assert "DATABASE_URL" in said[0]
+
+
+@pytest.mark.points(2, hint="FastAPI(max_body_size=...) answers 413 as soon as a too large Content-Length arrives.")
+def test_an_announced_huge_body_is_refused_before_it_is_sent(live_server):
+    """A real server answers 413 to a request that announces a 200 MB body as soon as its headers arrive, without waiting for the body."""
+    host, port = live_server.url.removeprefix("http://").split(":")
+    head = (
+        "POST /tasks/ HTTP/1.1\r\n"
+        f"Host: {host}\r\n"
+        "Content-Type: application/json\r\n"
+        f"Content-Length: {200 * 1024 * 1024}\r\n\r\n"
+    )
+    with socket.create_connection((host, int(port)), timeout=10) as connection:
+        connection.sendall(head.encode() + b'{"title": "')  # and not one byte more
+        answer = connection.recv(4096)
+
+    assert answer.startswith(b"HTTP/1.1 413"), f"the server answered {answer[:60]!r}"

@@ -5,9 +5,19 @@ from typing import Annotated
 from fastapi import Depends, HTTPException, status
 from fastapi.security import OAuth2PasswordBearer
 
+from app.core.errors import Responses, error_response
 from app.core.security import read_access_token
 from app.db import SessionDep
 from app.models import User
+
+# What a route that needs a logged-in user (or an admin) may answer besides
+# its own answers, for the OpenAPI schema.
+BEARER = {"WWW-Authenticate": {"description": "Bearer", "schema": {"type": "string"}}}
+NEEDS_USER: Responses = {
+    401: {**error_response("No token, or one that is not valid"), "headers": BEARER},
+    403: error_response("The user is deactivated"),
+}
+NEEDS_ADMIN: Responses = {**NEEDS_USER, 403: error_response("The user is deactivated, or not an admin")}
 
 # --8<-- [start:current-user]
 oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/auth/token")

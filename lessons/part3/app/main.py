@@ -9,10 +9,15 @@ from fastapi.exceptions import RequestValidationError
 from sqlmodel import Session
 
 from app.config import get_settings
-from app.core.errors import validation_error_handler
+from app.core.docs import serve_docs
+from app.core.errors import method_not_allowed_handler, validation_error_handler
 from app.db import create_db_and_tables, engine
 from app.routers import admin, auth, tasks
 from app.users import create_user, get_user_by_username
+
+# A task is a few kilobytes of JSON at most: refuse bigger bodies (413)
+# before reading them, so that nobody can fill the server's memory.
+MAX_BODY_BYTES = 64 * 1024
 
 
 # --8<-- [start:first-admin]
@@ -38,8 +43,19 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     yield
 
 
-app = FastAPI(title="Task Manager", version="3.0.0", lifespan=lifespan)
-app.add_exception_handler(RequestValidationError, validation_error_handler)
+app = FastAPI(
+    title="Task Manager",
+    version="3.0.0",
+    lifespan=lifespan,
+    max_body_size=MAX_BODY_BYTES,
+    docs_url=None,  # served by serve_docs, without a CDN
+    responses={413: {"description": "The body is larger than 64 KiB"}},
+    exception_handlers={
+        RequestValidationError: validation_error_handler,
+        405: method_not_allowed_handler,
+    },
+)
+serve_docs(app)
 app.include_router(auth.router)
 app.include_router(tasks.router)
 app.include_router(admin.router)

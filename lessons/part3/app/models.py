@@ -3,7 +3,8 @@
 from datetime import UTC, datetime
 from typing import Annotated
 
-from pydantic import StringConstraints, field_validator
+from pydantic import StrictBool, StringConstraints, field_validator
+from pydantic.json_schema import SkipJsonSchema
 from sqlalchemy import Index, text
 from sqlmodel import Field, SQLModel
 
@@ -55,8 +56,9 @@ class UserAdminView(UserPublic):
 class UserAdminUpdate(SQLModel):
     """The body of PATCH /admin/users/{id}."""
 
-    is_admin: bool | None = None
-    is_active: bool | None = None
+    # true, false or null (no change); never 0, 1 or "yes"
+    is_admin: StrictBool | None = None
+    is_active: StrictBool | None = None
 # --8<-- [end:user-shapes]
 
 
@@ -81,7 +83,7 @@ def utc_now() -> datetime:
 class TaskBase(SQLModel):
     title: Title
     description: Description | None = None
-    completed: bool = False
+    completed: StrictBool = False  # true or false only: not 0, 1 or "yes"
 
 
 # --8<-- [start:task-table]
@@ -101,9 +103,11 @@ class TaskCreate(TaskBase):
 class TaskUpdate(SQLModel):
     """The body of PATCH /tasks/{id}. Every field is optional."""
 
-    title: Title | None = None
+    # SkipJsonSchema[None]: title and completed may be left out, but null is
+    # refused below, so the schema does not offer it either.
+    title: Title | SkipJsonSchema[None] = None
     description: Description | None = None
-    completed: bool | None = None
+    completed: StrictBool | SkipJsonSchema[None] = None
 
     @field_validator("title", "completed")
     @classmethod

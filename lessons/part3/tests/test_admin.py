@@ -109,11 +109,11 @@ def test_patching_a_user_that_does_not_exist_is_404(client, admin_headers):
 
 @pytest.mark.points(2, hint="Compare the id of the user being changed with the id of the admin asking.")
 def test_an_admin_cannot_demote_or_deactivate_themselves(client, admin_headers):
-    """An admin who tries to take away their own admin rights or deactivate themselves gets 400, and stays an active admin."""
+    """An admin who tries to take away their own admin rights or deactivate themselves gets 409, and stays an active admin."""
     root = me(client, admin_headers)
 
-    assert patch_user(client, admin_headers, root["id"], is_admin=False).status_code == 400
-    assert patch_user(client, admin_headers, root["id"], is_active=False).status_code == 400
+    assert patch_user(client, admin_headers, root["id"], is_admin=False).status_code == 409
+    assert patch_user(client, admin_headers, root["id"], is_active=False).status_code == 409
 
     users = client.get("/admin/users", headers=admin_headers)
     assert users.status_code == 200

@@ -4,7 +4,7 @@ import asyncio
 import logging
 from collections import defaultdict
 
-from fastapi import WebSocket, WebSocketDisconnect
+from fastapi import WebSocket, WebSocketDisconnect, status
 
 logger = logging.getLogger(__name__)
 
@@ -41,7 +41,7 @@ class ConnectionManager:
         dropped; the others get their message anyway and never wait for it."""
         sockets = list(self._sockets.get(user_id, ()))
         delivered = await asyncio.gather(*(self._send(ws, message) for ws in sockets))
-        for websocket, ok in zip(sockets, delivered):
+        for websocket, ok in zip(sockets, delivered, strict=True):
             if not ok:
                 self.disconnect(user_id, websocket)
 
@@ -55,4 +55,12 @@ class ConnectionManager:
             return False
         return True
     # --8<-- [end:send]
+
+    async def close_user(self, user_id: int, reason: str) -> None:
+        """Close every socket of one user with 1008, as when they connect without the right."""
+        for websocket in list(self._sockets.pop(user_id, ())):
+            try:
+                await websocket.close(code=status.WS_1008_POLICY_VIOLATION, reason=reason)
+            except RuntimeError:
+                pass  # it was closed already
 # --8<-- [end:manager]

@@ -27,6 +27,9 @@ class FakeSocket:
     async def send_text(self, message: str) -> None:
         self.received.append(message)
 
+    async def close(self, code: int = 1000, reason: str | None = None) -> None:
+        self.closed_with = (code, reason)
+
 
 # --8<-- [start:closed-socket]
 class ClosedSocket(FakeSocket):
@@ -182,3 +185,25 @@ def test_a_socket_can_come_back_after_it_was_dropped():
     send(manager, 1, "Task created: Found")
 
     assert again.received == ["Task created: Found"]
+
+
+class AlreadyClosedSocket(FakeSocket):
+    """A socket closed already: closing it again raises, as Starlette does."""
+
+    async def close(self, code: int = 1000, reason: str | None = None) -> None:
+        raise RuntimeError('Cannot call "send" once a close message has been sent.')
+
+
+@pytest.mark.points(1, hint="close_user closes each of the user's sockets with 1008 and forgets them all.")
+def test_close_user_closes_every_socket_of_that_user_only():
+    """close_user closes each socket of one user with 1008 (even when one was closed already) and forgets them; other users keep theirs."""
+    phone, gone, bob = FakeSocket(), AlreadyClosedSocket(), FakeSocket()
+    manager = manager_with({1: [gone, phone], 2: [bob]})
+
+    asyncio.run(manager.close_user(1, "User deactivated"))
+
+    assert phone.closed_with == (1008, "User deactivated")
+    assert (manager.count(1), manager.count(2)) == (0, 1)
+    send(manager, 1, "Task created: Nobody hears this")
+    assert phone.received == []
+    assert not hasattr(bob, "closed_with")

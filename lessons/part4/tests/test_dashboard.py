@@ -92,3 +92,31 @@ def test_the_api_still_answers_next_to_the_dashboard(client):
     """GET /health answers 200 {"status": "ok"}, and the API's docs are still served at /docs."""
     assert client.get("/health").json() == {"status": "ok"}
     assert client.get("/docs").status_code == 200
+
+
+def directives(policy: str) -> dict[str, list[str]]:
+    """A Content-Security-Policy as {directive: [sources]}."""
+    parts = [part.split() for part in policy.split(";") if part.strip()]
+    return {part[0].lower(): part[1:] for part in parts}
+
+
+@pytest.mark.points(2, hint="Give FileResponse(..., headers=...) and a StaticFiles subclass the same security headers.")
+@pytest.mark.parametrize("path", ["/", *STATIC_FILES])
+def test_the_dashboard_is_sent_with_security_headers(client, path):
+    """The page and its files come with a Content-Security-Policy of default-src 'self' and frame-ancestors 'none', X-Content-Type-Options: nosniff and a Referrer-Policy."""
+    headers = client.get(path).headers
+
+    policy = directives(headers.get("content-security-policy", ""))
+    assert policy.get("default-src") == ["'self'"], "only this site may provide scripts, styles and connections"
+    assert policy.get("frame-ancestors") == ["'none'"], "no other site may show the dashboard in a frame"
+    assert headers.get("x-content-type-options") == "nosniff"
+    assert headers.get("referrer-policy") in {"no-referrer", "same-origin", "strict-origin"}
+
+
+@pytest.mark.points(1)
+def test_the_dashboards_files_can_only_be_read(client):
+    """The dashboard's files answer 405 to anything but reading them, and the page itself to POST."""
+    assert client.post("/static/app.js").status_code == 405
+    response = client.post("/")
+    assert response.status_code == 405
+    assert response.headers.get("allow") == "GET"

@@ -172,3 +172,37 @@ def test_tokens_never_reach_the_server_log(live_server, caplog):
     assert any("/ws/tasks" in line for line in server_lines), "the server logged no WebSocket connection"
     assert any("/tasks/?token=[redacted]" in line for line in server_lines), "the server logged no request"
     assert [line for line in server_lines if token in line] == []
+
+
+@pytest.mark.points(2, hint="Split the query into name=value pairs and decode each name (urllib.parse.unquote_plus) before comparing it.")
+@pytest.mark.parametrize(
+    "query",
+    ["%74oken=SECRET", "t%6Fken=SECRET", "TOKEN=SECRET", "lang=en&token=SECRET&token=SECRET", "access_token=SECRET"],
+)
+def test_the_log_filter_reads_the_query_as_the_app_does(query):
+    """A token is blanked out however its parameter's name is spelled or encoded (%74oken is token too), and other parameters stay."""
+    line = redact("127.0.0.1:5000", f"/ws/tasks?{query}").getMessage()
+
+    assert "SECRET" not in line
+    assert "[redacted]" in line
+    assert line.startswith("127.0.0.1:5000 /ws/tasks?")
+    assert ("lang=en" in line) == ("lang=en" in query)
+
+
+@pytest.mark.points(2, hint="The filter must blank out exactly what the app would read as the token.")
+def test_an_encoded_token_name_does_not_reach_the_log(live_server, caplog):
+    """On a real server, a socket opened with /ws/tasks?%74oken=... is accepted (it is the token parameter), and the token is not logged."""
+    from websockets.sync.client import connect
+
+    caplog.set_level(logging.INFO)
+    with live_server.client() as http:
+        token = live_server.login(http, "alice")["Authorization"].removeprefix("Bearer ")
+    with connect(f"{live_server.ws_url}/ws/tasks?%74oken={token}", open_timeout=5) as websocket:
+        with live_server.client() as http:
+            headers = {"Authorization": f"Bearer {token}"}
+            assert http.post("/tasks/", json={"title": "Encoded"}, headers=headers).status_code == 201
+        assert websocket.recv(timeout=5) == "Task created: Encoded"
+
+    server_lines = [record.getMessage() for record in caplog.records if record.name.startswith("uvicorn")]
+    assert any("/ws/tasks" in line for line in server_lines), "the server logged no WebSocket connection"
+    assert [line for line in server_lines if token in line or token.split(".")[2] in line] == []

@@ -99,6 +99,32 @@ def test_a_deactivated_user_cannot_listen(client, session, auth_headers):
     assert_closed_with_1008(client, f"/ws/tasks?token={token_of(auth_headers)}")
 
 
+@pytest.mark.points(2, hint="When an admin sets is_active to false, close that user's sockets in a background task (live.close_user).")
+def test_deactivating_a_user_closes_their_open_sockets(client, auth_headers, admin_headers):
+    """A socket that is open when an admin deactivates its user is closed with 1008, so it hears nothing more, even after a reactivation."""
+    user_id = client.get("/auth/me", headers=auth_headers).json()["id"]
+    with client.websocket_connect(f"/ws/tasks?token={token_of(auth_headers)}") as websocket:
+        response = client.patch(f"/admin/users/{user_id}", json={"is_active": False}, headers=admin_headers)
+        assert response.status_code == 200
+
+        with pytest.raises(WebSocketDisconnect) as closed:
+            websocket.receive_text()
+
+    assert closed.value.code == 1008
+
+
+@pytest.mark.points(1)
+def test_other_admin_changes_leave_the_socket_open(client, auth_headers, admin_headers):
+    """Making a user an admin, or reactivating one who is active, does not close their feed."""
+    user_id = client.get("/auth/me", headers=auth_headers).json()["id"]
+    with feed(client, auth_headers) as websocket:
+        for change in ({"is_admin": True}, {"is_active": True}, {"is_admin": False}):
+            assert client.patch(f"/admin/users/{user_id}", json=change, headers=admin_headers).status_code == 200
+        add(client, auth_headers, "Still listening")
+
+        assert websocket.receive_text() == "Task created: Still listening"
+
+
 # ---- what a user hears ------------------------------------------------------------------
 
 

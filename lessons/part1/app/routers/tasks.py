@@ -4,8 +4,13 @@ from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Query, status
 
+from app.core.errors import Responses, error_response
 from app.models import TaskCreate, TaskPublic, TaskUpdate
 from app.store import StoreDep
+
+# What a route may answer besides success and 422, for the OpenAPI schema.
+NOT_FOUND: Responses = {404: error_response("No task has this id")}
+BAD_BODY: Responses = {400: error_response("The body could not be read as JSON")}
 
 # --8<-- [start:router]
 router = APIRouter(prefix="/tasks", tags=["tasks"])
@@ -17,7 +22,7 @@ def not_found() -> HTTPException:
 
 
 # --8<-- [start:create]
-@router.post("/", status_code=status.HTTP_201_CREATED)
+@router.post("/", status_code=status.HTTP_201_CREATED, responses=BAD_BODY)
 async def create_task(task_in: TaskCreate, store: StoreDep) -> TaskPublic:
     return store.add(task_in)
 # --8<-- [end:create]
@@ -36,7 +41,7 @@ async def list_tasks(
 
 
 # --8<-- [start:read]
-@router.get("/{task_id}")
+@router.get("/{task_id}", responses=NOT_FOUND)
 async def read_task(task_id: int, store: StoreDep) -> TaskPublic:
     task = store.get(task_id)
     if task is None:
@@ -46,7 +51,7 @@ async def read_task(task_id: int, store: StoreDep) -> TaskPublic:
 
 
 # --8<-- [start:update]
-@router.patch("/{task_id}")
+@router.patch("/{task_id}", responses={**NOT_FOUND, **BAD_BODY})
 async def update_task(task_id: int, task_in: TaskUpdate, store: StoreDep) -> TaskPublic:
     # exclude_unset keeps only the fields the client actually sent.
     task = store.update(task_id, task_in.model_dump(exclude_unset=True))
@@ -57,7 +62,7 @@ async def update_task(task_id: int, task_in: TaskUpdate, store: StoreDep) -> Tas
 
 
 # --8<-- [start:delete]
-@router.delete("/{task_id}", status_code=status.HTTP_204_NO_CONTENT)
+@router.delete("/{task_id}", status_code=status.HTTP_204_NO_CONTENT, responses=NOT_FOUND)
 async def delete_task(task_id: int, store: StoreDep) -> None:
     if not store.delete(task_id):
         raise not_found()

@@ -1,15 +1,22 @@
 """The /tasks endpoints: each user creates, lists, reads, updates and deletes their own tasks."""
 
+from collections.abc import Sequence
 from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Path, Query, status
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
+from app.core.errors import Responses, error_response
 from app.db import SessionDep
-from app.deps import CurrentUser
+from app.deps import NEEDS_USER, CurrentUser
 from app.models import Task, TaskCreate, TaskPublic, TaskUpdate, User
 
-router = APIRouter(prefix="/tasks", tags=["tasks"])
+# Every route here needs a user: each may answer 401 or 403 too.
+router = APIRouter(prefix="/tasks", tags=["tasks"], responses=NEEDS_USER)
+
+# What a route may answer besides success and 422, for the OpenAPI schema.
+NOT_FOUND: Responses = {404: error_response("You have no task with this id")}
+BAD_BODY: Responses = {400: error_response("The body could not be read as JSON")}
 
 # SQL integers are 64-bit: a number outside that range could not even be looked up.
 MIN_SQL_INT, MAX_SQL_INT = -(2**63), 2**63 - 1
@@ -28,8 +35,9 @@ def get_own_task(session: Session, task_id: int, user: User) -> Task:
 
 
 # --8<-- [start:create]
-@router.post("/", status_code=status.HTTP_201_CREATED)
-def create_task(task_in: TaskCreate, session: SessionDep, user: CurrentUser) -> TaskPublic:
+# response_model: the route returns the table row, the client sees TaskPublic.
+@router.post("/", status_code=status.HTTP_201_CREATED, response_model=TaskPublic, responses=BAD_BODY)
+def create_task(task_in: TaskCreate, session: SessionDep, user: CurrentUser) -> Task:
     task = Task.model_validate(task_in, update={"owner_id": user.id})
     session.add(task)
     session.commit()
@@ -39,30 +47,30 @@ def create_task(task_in: TaskCreate, session: SessionDep, user: CurrentUser) -> 
 
 
 # --8<-- [start:list]
-@router.get("/")
+@router.get("/", response_model=list[TaskPublic])
 def list_tasks(
     session: SessionDep,
     user: CurrentUser,
     completed: bool | None = None,
     offset: Annotated[int, Query(ge=0, le=MAX_SQL_INT)] = 0,
     limit: Annotated[int, Query(ge=1, le=100)] = 100,
-) -> list[TaskPublic]:
-    query = select(Task).where(Task.owner_id == user.id).order_by(Task.id)
+) -> Sequence[Task]:
+    query = select(Task).where(Task.owner_id == user.id).order_by(col(Task.id))
     if completed is not None:
         query = query.where(Task.completed == completed)
     return session.exec(query.offset(offset).limit(limit)).all()
 # --8<-- [end:list]
 
 
-@router.get("/{task_id}")
-def read_task(task_id: TaskId, session: SessionDep, user: CurrentUser) -> TaskPublic:
+@router.get("/{task_id}", response_model=TaskPublic, responses=NOT_FOUND)
+def read_task(task_id: TaskId, session: SessionDep, user: CurrentUser) -> Task:
     return get_own_task(session, task_id, user)
 
 
-@router.patch("/{task_id}")
+@router.patch("/{task_id}", response_model=TaskPublic, responses={**NOT_FOUND, **BAD_BODY})
 def update_task(
     task_id: TaskId, task_in: TaskUpdate, session: SessionDep, user: CurrentUser
-) -> TaskPublic:
+) -> Task:
     task = get_own_task(session, task_id, user)
     # exclude_unset keeps only the fields the client actually sent.
     task.sqlmodel_update(task_in.model_dump(exclude_unset=True))
@@ -72,7 +80,7 @@ def update_task(
     return task
 
 
-@router.delete("/{task_id}", status_code=status.HTTP_204_NO_CONTENT)
+@router.delete("/{task_id}", status_code=status.HTTP_204_NO_CONTENT, responses=NOT_FOUND)
 def delete_task(task_id: TaskId, session: SessionDep, user: CurrentUser) -> None:
     task = get_own_task(session, task_id, user)
     session.delete(task)

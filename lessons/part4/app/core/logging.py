@@ -1,20 +1,37 @@
 """Keep access tokens out of the server log.
 
 A WebSocket carries its token in the URL (`/ws/tasks?token=...`), and the
-server logs every URL it serves. This filter blanks the token out first."""
+server logs every URL it serves. This filter blanks the token out first.
+
+It reads the query string the way the app does: `%74oken=...` is the same
+parameter as `token=...` once decoded, so it is blanked out too."""
 
 import logging
-import re
+from urllib.parse import unquote_plus
 
-TOKEN_IN_URL = re.compile(r"(token=)[^&\s\"]+")
+REDACTED = "[redacted]"
+
+
+def redact_query(target: str) -> str:
+    """`target` (a path and its query) with the value of every token parameter blanked out."""
+    path, question_mark, query = target.partition("?")
+    if not question_mark:
+        return target
+    pairs = []
+    for pair in query.split("&"):
+        name, equals, _ = pair.partition("=")
+        # Decoded as the app decodes it; any name that mentions a token is blanked.
+        if equals and "token" in unquote_plus(name).lower():
+            pair = f"{name}={REDACTED}"
+        pairs.append(pair)
+    return f"{path}?{'&'.join(pairs)}"
 
 
 class RedactTokens(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         if isinstance(record.args, tuple):
             record.args = tuple(
-                TOKEN_IN_URL.sub(r"\1[redacted]", arg) if isinstance(arg, str) else arg
-                for arg in record.args
+                redact_query(arg) if isinstance(arg, str) else arg for arg in record.args
             )
         return True
 

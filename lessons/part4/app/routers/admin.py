@@ -1,12 +1,13 @@
 """The /admin endpoints: every user and every task, for admins only."""
 
+from collections.abc import Sequence
 from typing import Annotated
 
-from fastapi import APIRouter, HTTPException, Path, status
-from sqlmodel import select
+from fastapi import APIRouter, BackgroundTasks, HTTPException, Path, status
+from sqlmodel import col, select
 
 from app.db import SessionDep
-from app.deps import AdminUser
+from app.deps import AdminUser, LiveUpdatesDep
 from app.models import Task, TaskPublic, User, UserAdminUpdate, UserAdminView
 
 router = APIRouter(prefix="/admin", tags=["admin"])
@@ -14,20 +15,25 @@ router = APIRouter(prefix="/admin", tags=["admin"])
 UserId = Annotated[int, Path(ge=-(2**63), le=2**63 - 1)]
 
 
-@router.get("/users")
-def list_users(admin: AdminUser, session: SessionDep) -> list[UserAdminView]:
-    return session.exec(select(User).order_by(User.id)).all()
+@router.get("/users", response_model=list[UserAdminView])
+def list_users(admin: AdminUser, session: SessionDep) -> Sequence[User]:
+    return session.exec(select(User).order_by(col(User.id))).all()
 
 
-@router.get("/tasks")
-def list_all_tasks(admin: AdminUser, session: SessionDep) -> list[TaskPublic]:
-    return session.exec(select(Task).order_by(Task.id)).all()
+@router.get("/tasks", response_model=list[TaskPublic])
+def list_all_tasks(admin: AdminUser, session: SessionDep) -> Sequence[Task]:
+    return session.exec(select(Task).order_by(col(Task.id))).all()
 
 
-@router.patch("/users/{user_id}")
+@router.patch("/users/{user_id}", response_model=UserAdminView)
 def update_user(
-    user_id: UserId, user_in: UserAdminUpdate, admin: AdminUser, session: SessionDep
-) -> UserAdminView:
+    user_id: UserId,
+    user_in: UserAdminUpdate,
+    admin: AdminUser,
+    session: SessionDep,
+    live: LiveUpdatesDep,
+    background_tasks: BackgroundTasks,
+) -> User:
     user = session.get(User, user_id)
     if user is None:
         raise HTTPException(status_code=status.HTTP_404_NOT_FOUND, detail="User not found")
@@ -43,4 +49,8 @@ def update_user(
     session.add(user)
     session.commit()
     session.refresh(user)
+    if changes.get("is_active") is False:
+        # Sockets opened before stay open otherwise, and would hear again
+        # as soon as the user is reactivated.
+        background_tasks.add_task(live.close_user, user_id, "User deactivated")
     return user
