@@ -13,6 +13,7 @@ import pytest
 from typer.testing import CliRunner
 
 import hostile
+from conftest import ECHO_MAIN
 from workbook import batch, formats
 from workbook.catalog import Part
 from workbook.cli import app
@@ -31,7 +32,7 @@ def submissions(tiny_part: Part, tiny_workbook: Path, tmp_path: Path) -> Path:
     main.write_text(main.read_text().replace('{"status": "ok"}', '{"status": "no"}'))
     solved = tmp_path / "cy"
     shutil.copytree(tiny_part.folder / "app", solved / "app")
-    shutil.copyfile(tiny_workbook / "solutions/part1/echo/app/main.py", solved / "app" / "main.py")
+    (solved / "app" / "main.py").write_text(ECHO_MAIN)
     hostile.zipped(solved, folder / "cy.zip")
     return folder
 
@@ -118,3 +119,9 @@ def test_grade_all_refuses_what_is_not_a_class(tiny_workbook: Path, tmp_path: Pa
     (tmp_path / "empty").mkdir()
     result = runner.invoke(app, ["grade-all", "part1", str(tmp_path / "empty"), "--out", str(tmp_path / "o")])
     assert result.exit_code == 2 and "holds no submissions" in result.output
+
+
+@pytest.mark.parametrize("command", [["grade-all"], ["export"], ["export", "gradescope"], ["export", "classroom"]])
+def test_the_grading_commands_have_help(command: list[str]) -> None:
+    result = runner.invoke(app, [*command, "--help"])
+    assert result.exit_code == 0 and "Usage" in result.output

@@ -204,13 +204,13 @@ def grade(
         except (SubmissionError, manifest.PristineError) as error:
             raise fail(f"Cannot grade {path}: {error}") from None
     # The files first: whatever goes wrong while printing, the scorecard is kept.
+    written: list[Path] = []
     if json_file is not None:
         card.write_json(json_file)
     if out is not None:
         written = formats.write(card, files, out)
     elif files:
         sys.stdout.write(formats.render(card, files[0]))
-        written = []
     if "table" in wanted:
         formats.show_table(card, console)
         for file in ([json_file] if json_file else []) + written:
@@ -305,8 +305,12 @@ def export_gradescope(
     out: Annotated[Path, typer.Option("--out", "-o", help="Folder for the autograder zip.")],
 ) -> None:
     """Build the autograder zip to upload to a Gradescope programming assignment."""
-    chosen = load_part(part)
-    path = exports.gradescope(chosen, out)
+    original = load_part(part)
+    try:
+        with manifest.pristine(original) as chosen:
+            path = exports.gradescope(chosen, out, root=original.root)
+    except manifest.PristineError as error:
+        raise fail(str(error)) from None
     console.print(Text(f"Written: {path}"))
     console.print(Text("Upload it as the assignment's autograder (Configure Autograder > Zip file upload)."))
 
@@ -320,8 +324,13 @@ def export_classroom(
                                             show_default=False)] = None,  # fmt: skip
 ) -> None:
     """Write the GitHub Classroom workflow that grades a part with the pristine tests."""
-    chosen = load_part(part)
-    for path in exports.classroom(chosen, out, workbook_repo, ref):
+    original = load_part(part)
+    try:
+        with manifest.pristine(original) as chosen:
+            written = exports.classroom(chosen, out, workbook_repo, ref, root=original.root)
+    except manifest.PristineError as error:
+        raise fail(str(error)) from None
+    for path in written:
         console.print(Text(f"Written: {path}"))
 
 

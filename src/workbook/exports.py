@@ -7,12 +7,14 @@ the student's copy of the tests nor a changed copy on the platform is used.
 
 from __future__ import annotations
 
+import json
 import shlex
 import subprocess
 import zipfile
 from pathlib import Path
 
 import workbook
+from workbook import manifest
 from workbook.catalog import Part
 from workbook.grader import pristine_files
 from workbook.listing import LESSON
@@ -20,11 +22,14 @@ from workbook.listing import LESSON
 PACKAGE = Path(workbook.__file__).resolve().parent
 
 
+def part_digests(part: Part) -> dict[str, str]:
+    return pristine_files(part, [LESSON, *(c.slug for c in part.challenges())])
+
+
 def manifest_lines(part: Part) -> list[str]:
     """`sha256sum -c` lines for the part's pristine files, relative to the workbook's root."""
-    groups = [LESSON, *(c.slug for c in part.challenges())]
     prefix = part.folder.relative_to(part.root).as_posix()
-    return [f"{digest}  {prefix}/{path}" for path, digest in pristine_files(part, groups).items()]
+    return [f"{digest}  {prefix}/{path}" for path, digest in part_digests(part).items()]
 
 
 def needs_a_browser(part: Part) -> bool:
@@ -77,14 +82,14 @@ export CHROMIUM_PATH
 """
 
 
-def workbook_files(part: Part) -> dict[str, Path]:
+def workbook_files(part: Part, root: Path) -> dict[str, Path]:
     """What the autograder needs of the workbook, by path in the zip: the package, the lock, the pristine tests."""
     files: dict[str, Path] = {}
     for name in ("pyproject.toml", "uv.lock", "README.md"):
-        if (part.root / name).is_file():
-            files[f"workbook/{name}"] = part.root / name
+        if (root / name).is_file():
+            files[f"workbook/{name}"] = root / name
     for path in sorted(PACKAGE.rglob("*")):
-        if path.is_file() and "__pycache__" not in path.parts:
+        if path.is_file() and "__pycache__" not in path.parts and path.name != manifest.MANIFEST.name:
             files[f"workbook/src/workbook/{path.relative_to(PACKAGE).as_posix()}"] = path
     lesson = f"workbook/{part.folder.relative_to(part.root).as_posix()}"
     for name in ("conftest.py", "pytest.ini", "README.md"):
@@ -100,8 +105,10 @@ def workbook_files(part: Part) -> dict[str, Path]:
     return files
 
 
-def gradescope(part: Part, out: Path, timeout: float = 60, watchdog: float = 600) -> Path:
-    """Build `autograder-<part>.zip` in `out`: setup.sh, run_autograder, the manifest and the workbook."""
+def gradescope(part: Part, out: Path, timeout: float = 60, watchdog: float = 600, root: Path | None = None) -> Path:
+    """Build `autograder-<part>.zip` in `out`: setup.sh, run_autograder, the manifest and the workbook.
+
+    `part` has the pristine tests; `root` (default: the part's) the workbook's project files."""
     out.mkdir(parents=True, exist_ok=True)
     browser = needs_a_browser(part)
     scripts = {
@@ -109,15 +116,17 @@ def gradescope(part: Part, out: Path, timeout: float = 60, watchdog: float = 600
         "run_autograder": RUN_AUTOGRADER.format(part=part.name, timeout=timeout, watchdog=watchdog,
                                                 browser=BROWSER_RUN if browser else ""),  # fmt: skip
         "manifest.sha256": "\n".join(manifest_lines(part)) + "\n",
+        # The package's own manifest, for the one part the autograder grades.
+        f"workbook/{manifest.MANIFEST.as_posix()}": json.dumps({part.name: part_digests(part)}, indent=2, sort_keys=True) + "\n",
     }
     path = out / f"autograder-{part.name}.zip"
     with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as zipped:
         for name, text in scripts.items():
             info = zipfile.ZipInfo(name, date_time=(2024, 1, 1, 0, 0, 0))
-            info.external_attr = (0o755 if name != "manifest.sha256" else 0o644) << 16
+            info.external_attr = (0o755 if name in ("setup.sh", "run_autograder") else 0o644) << 16
             info.compress_type = zipfile.ZIP_DEFLATED
             zipped.writestr(info, text)
-        for name, source in workbook_files(part).items():
+        for name, source in workbook_files(part, root or part.root).items():
             zipped.write(source, name)
     return path
 
@@ -200,9 +209,9 @@ def head_commit(root: Path) -> str | None:
     return done.stdout.strip() if done.returncode == 0 else None
 
 
-def classroom(part: Part, out: Path, repository: str, ref: str | None = None) -> list[Path]:
+def classroom(part: Part, out: Path, repository: str, ref: str | None = None, root: Path | None = None) -> list[Path]:
     """Write `.github/workflows/classroom.yml` into the starter repository at `out`."""
-    commit = ref or head_commit(part.root) or "main"
+    commit = ref or head_commit(root or part.root) or "main"
     script = grade_script(part)
     indented = "\n".join(("          " + line) if line else "" for line in script.splitlines())
     browser = "\n          uv run playwright install --with-deps chromium" if needs_a_browser(part) else ""

@@ -25,6 +25,7 @@ import contextlib
 import hashlib
 import hmac
 import json
+import linecache
 import re
 import secrets
 import shutil
@@ -34,10 +35,10 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from workbook import sandbox
+from workbook import manifest, sandbox
 from workbook.catalog import Part
 from workbook.listing import LESSON, GradedTest, graded_tests, group_folder
-from workbook.reasons import shorten
+from workbook.reasons import describe_conftest_crash, describe_timeout, shorten, stuck_function
 from workbook.results import TIMEOUT_REASON, Outcome, Scorecard, TestResult, combine, function_id
 
 __all__ = ["Scorecard", "TestResult", "grade"]  # the result types live in results.py
@@ -46,6 +47,9 @@ PER_TEST_TIMEOUT = 60
 WATCHDOG = 600
 IMPORT_DEADLINE = 60
 HANG_FOLLOW_UP = 3  # seconds per test once one has hung, with stop_on_repeated_hang
+DUMP_GRACE = 1.0  # the plugin dumps the stacks when a test's time is up; the grader stops it this much later
+APP_LOADED = "<app.main loaded>"
+IMPORTED = "<conftest loaded>"
 
 GRADER_INI = """\
 [pytest]
@@ -100,7 +104,7 @@ def grade(
                   for name in install_pristine_tests(part, scratch, groups)]  # fmt: skip
         card = Scorecard(part.name, str(submission), [], notes=notes, manifest=sandbox.manifest(scratch),
                          graded_groups=groups)  # fmt: skip
-        card.notes += submission_differences(part, source, groups)
+        card.notes += submission_differences(part, source, groups) + ran_pristine(part, groups, card.manifest)
         if keep is not None:
             sandbox.remove(keep)
             shutil.copytree(scratch, keep, symlinks=True)
@@ -148,27 +152,34 @@ def install_pristine_tests(part: Part, scratch: Path, groups: list[str]) -> list
 
 
 def pristine_files(part: Part, groups: list[str]) -> dict[str, str]:
-    """SHA-256 of the part's pristine graded files, by path relative to the part."""
-    # One small function, so that the committed manifest of the package can take its place.
-    paths = [part.folder / "conftest.py"]
-    for group in groups:
-        paths += sorted(p for p in (part.folder / group_folder(group)).rglob("*.py") if "__pycache__" not in p.parts)
-    return {p.relative_to(part.folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest() for p in paths}
+    """SHA-256 of the part's pristine graded files in these groups, by path relative to the part.
+
+    From the manifest the package ships (manifest.py); a workbook without one
+    (a test's tiny workbook) has its files hashed as they are."""
+    digests = manifest.expected(part) or {
+        path.as_posix(): manifest.sha256((part.folder / path).read_bytes()) for path in manifest.graded_files(part)
+    }
+    folders = tuple(f"{group_folder(group).as_posix()}/" for group in groups)
+    return {path: digest for path, digest in digests.items() if path == "conftest.py" or path.startswith(folders)}
 
 
 def submission_differences(part: Part, source: Path, groups: list[str]) -> list[str]:
     """Say which of the submission's own copies of the graded files differ (they are never run)."""
-    changed = []
-    for relative, digest in pristine_files(part, groups).items():
-        theirs = source / relative
-        if theirs.is_file() and not theirs.is_symlink():
-            with contextlib.suppress(OSError):
-                if hashlib.sha256(theirs.read_bytes()).hexdigest() != digest:
-                    changed.append(relative)
+    folders = tuple(f"{group_folder(group).as_posix()}/" for group in groups) + ("conftest.py",)
+    changed = [line for line in manifest.compare(part, source) if " is missing;" not in line and line.startswith(folders)]
     if not changed:
         return []
-    shown = ", ".join(changed[:5]) + (f" and {len(changed) - 5} more" if len(changed) > 5 else "")
-    return [f"The submission's copy of {shown} differs from the pristine tests; the pristine ones were run."]
+    shown = "; ".join(changed[:3]) + (f"; and {len(changed) - 3} more" if len(changed) > 3 else "")
+    return [f"The submission's own tests are never run: {shown}."]
+
+
+def ran_pristine(part: Part, groups: list[str], ran: dict[str, str]) -> list[str]:
+    """A note if the tests that ran are not the ones the workbook's manifest vouches for."""
+    off = [path for path, digest in pristine_files(part, groups).items() if ran.get(path) != digest]
+    if not off:
+        return []
+    return [f"Warning: {', '.join(off[:3])} did not match the workbook's manifest when it ran "
+            "(see `workbook manifest --check`)."]  # fmt: skip
 
 
 def compile_problem(scratch: Path) -> str | None:
@@ -201,19 +212,25 @@ def missing_app(scratch: Path) -> str | None:
 
 
 def import_problem(work: Path, deadline: float, stop: threading.Event | None, hide: list[Path]) -> str | None:
-    """One sentence if `app.main` cannot be imported (or defines no `app`), else None.
+    """One sentence if `app.main` cannot be imported (or defines no `app`), or the
+    tests' conftest.py cannot import what it needs from app/; else None.
 
-    Needed only when the run died too early for the plugin to say (os._exit at import, say)."""
+    Needed only when the run died too early for the plugin to say (os._exit at
+    import, say) or pytest could not load the conftest."""
     budget = min(IMPORT_DEADLINE, deadline - time.monotonic())
     if budget <= 1 or (stop is not None and stop.is_set()):
         return None
-    check = "import sys; sys.path.insert(0, '.'); import app.main; app.main.app; print('\\nworkbook: imported')"
+    check = (f"import sys; sys.path.insert(0, '.'); import app.main; app.main.app; print({APP_LOADED!r}, flush=True); "
+             f"import conftest; print({IMPORTED!r}, flush=True)")  # fmt: skip
     result = sandbox.run(["-c", check], work, budget, limit=stopper(stop), hide=hide)
+    output = result.relative_output()
     if result.timed_out:
-        return f"Importing app.main did not finish within {budget:g} s: is there an endless loop at import time?"
-    if result.returncode == 0 and "workbook: imported" in result.output:
+        return f"Importing app.main did not finish within {budget:.0f} s: is there an endless loop at import time?"
+    if result.returncode == 0 and IMPORTED in output:
         return None
-    return describe_import_crash(result.relative_output().replace("workbook: imported", ""))
+    if APP_LOADED in output:
+        return describe_conftest_crash(output.split(APP_LOADED, 1)[1])
+    return describe_import_crash(output)
 
 
 def stopper(stop: threading.Event | None):  # type: ignore[no-untyped-def]
@@ -263,6 +280,7 @@ class Runner:
     notes: list[str] = field(default_factory=list)
     import_error: str | None = None  # the plugin's sentence when app.main does not import
     started_any: bool = False
+    hung_in: set[str] = field(default_factory=set)  # where tests were stuck, with stop_on_repeated_hang
 
     def command(self, secret_free_args: list[str]) -> list[str]:
         paths = [group_folder(group).as_posix() for group in self.groups]
@@ -282,7 +300,9 @@ class Runner:
             key = secrets.token_bytes(32)
             startup = min(IMPORT_DEADLINE, max(self.per_test_timeout, (self.deadline - time.monotonic()) / 2))
             watch = Watch(self.per_test_timeout, self.stop, key, startup)
-            result = sandbox.run(self.command(deselected), self.work, budget, secret=key, limit=watch.limit, hide=self.hide)
+            env = {"WORKBOOK_TIMEOUT": f"{self.per_test_timeout:g}"}
+            result = sandbox.run(self.command(deselected), self.work, budget, secret=key, env=env, limit=watch.limit,
+                                 hide=self.hide)  # fmt: skip
             self.isolation.add(result.isolation)
             self.notes += [note for note in result.notes if note not in self.notes]
             self.take(watch, result)
@@ -310,9 +330,16 @@ class Runner:
                     return "not run: the test run stopped making progress"
                 return "not run: the tests could not start: " + (shorten(tail[-1]) if tail else "pytest said nothing")
             if result.stopped == "limit":
-                limit = watch.limit_of(running)
-                self.outcomes[running] = Outcome(running, "timeout", TIMEOUT_REASON.format(limit=f"{limit:g} s"))
-                if self.stop_on_repeated_hang:  # one test hung already: give the others less time to show the same
+                limit = f"{watch.limit_of(running):g} s"
+                dump = stack_dump(result, self.work / "submission")
+                reason = describe_timeout(dump, limit) if dump else TIMEOUT_REASON.format(limit=limit)
+                self.outcomes[running] = Outcome(running, "timeout", reason)
+                if self.stop_on_repeated_hang:
+                    stuck = stuck_function(dump)
+                    if stuck and stuck in self.hung_in:
+                        return f"not run: two tests got stuck in {stuck}, so the others were not run"
+                    # One test hung already: give the others less time to show the same.
+                    self.hung_in.add(stuck)
                     self.per_test_timeout = min(self.per_test_timeout, HANG_FOLLOW_UP)
             else:
                 self.outcomes[running] = Outcome(running, "error", CRASHED)
@@ -416,10 +443,39 @@ class Watch:
             return time.monotonic()
         if self.running is None:
             return self.running_since + self.startup  # importing and collecting
-        return self.running_since + self.limit_of(self.running)
+        return self.running_since + self.limit_of(self.running) + DUMP_GRACE
 
     def limit_of(self, nodeid: str) -> float:
         return max(self.per_test_timeout, self.limits.get(nodeid, 0.0))
+
+
+DUMP_THREAD = re.compile(r"^(?:Current thread|Thread) 0x[0-9a-f]+ \(most recent call first\):$")
+DUMP_FRAME = re.compile(r'^  File "(?P<file>[^"]+)", line (?P<line>\d+) in (?P<function>\S+)$')
+
+
+def stack_dump(result: sandbox.RunResult, scratch: Path) -> str:
+    """The stacks the plugin dumped when a test ran out of time, as Python prints a traceback.
+
+    faulthandler writes each thread's frames most recent first, without source;
+    reasons.py reads tracebacks (oldest first, with the source line), as
+    pytest-timeout prints them: so turn one into the other."""
+    output = result.relative_output()
+    if "Timeout (" not in output:
+        return ""
+    threads: list[list[re.Match[str]]] = []
+    for line in output.rsplit("Timeout (", 1)[1].splitlines():
+        if DUMP_THREAD.match(line):
+            threads.append([])
+        elif (frame := DUMP_FRAME.match(line)) and threads:
+            threads[-1].append(frame)
+    lines = []
+    for frames in threads:
+        for frame in reversed(frames):
+            lines.append(f'  File "{frame["file"]}", line {frame["line"]}, in {frame["function"]}')
+            path = Path(frame["file"]) if Path(frame["file"]).is_absolute() else scratch / frame["file"]
+            lines.append("    " + linecache.getline(str(path), int(frame["line"])).strip())
+    linecache.clearcache()
+    return "\n".join(lines)
 
 
 def score(test: GradedTest, outcomes: dict[str, Outcome], confirmed: set[str], why_not_run: str) -> TestResult:

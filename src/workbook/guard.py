@@ -93,6 +93,8 @@ class Guard:
         self.watched: dict[str, list[tuple[dict[str, object], str, object]]] = {}
         self.signals: dict[int, object] = {}
         self.finders: list[object] = []
+        self.timeout = 0.0  # the grader's time limit per test; the plugin dumps the stacks just before it
+        self.dump_fd = 2
 
     # -- who is acting ---------------------------------------------------------
 

@@ -30,6 +30,7 @@ unsigned, to FILE: for looking at what the plugin sees.
 from __future__ import annotations
 
 import contextlib
+import faulthandler
 import hashlib
 import hmac
 import json
@@ -50,6 +51,7 @@ from workbook.results import Outcome, clamp_credit, combine, failure_reason, fun
 
 RESULTS_OPTION = "--workbook-results"
 CHANNEL = "WORKBOOK_CHANNEL"
+TIMEOUT = "WORKBOOK_TIMEOUT"  # the grader's time limit per test, to dump the stacks just before it
 PR_SET_DUMPABLE = 4
 
 Send = Callable[[str, dict[str, Any]], None]
@@ -173,9 +175,17 @@ def build(send: Send, armed: guard_module.Guard | None) -> tuple[type, list[Call
                 reason = "the test file could not be loaded: " + failure_reason(report)
                 _send("outcome", Outcome(nodeid=report.nodeid, status="error", reason=reason).as_dict())
 
-        def pytest_runtest_logstart(self, nodeid: str, _send: Send = send) -> None:
+        def pytest_runtest_logstart(self, nodeid: str, _send: Send = send, _guard: Any = armed) -> None:
             item = self.items.get(nodeid)
-            _send("started", {"nodeid": nodeid, "timeout": timeout_of(item) if item is not None else 0})
+            marked = timeout_of(item) if item is not None else 0
+            _send("started", {"nodeid": nodeid, "timeout": marked})
+            if _guard is not None and _guard.timeout > 0:
+                # If the test is still running when the grader stops it, the output says where it was.
+                faulthandler.dump_traceback_later(max(_guard.timeout, marked), exit=False, file=_guard.dump_fd)
+
+        def pytest_runtest_logfinish(self, nodeid: str, _guard: Any = armed) -> None:
+            if _guard is not None and _guard.timeout > 0:
+                faulthandler.cancel_dump_traceback_later()
 
         @pytest.hookimpl(wrapper=True, trylast=True)
         def pytest_runtest_protocol(self, item: pytest.Item, _guard: Any = armed) -> Any:
@@ -208,11 +218,14 @@ def build(send: Send, armed: guard_module.Guard | None) -> tuple[type, list[Call
             outcome = self.outcomes.get(report.nodeid)
             if outcome is None:
                 outcome = self.outcomes[report.nodeid] = Outcome(nodeid=report.nodeid)
-            outcome.add_phase(report.when, report.outcome, failure_reason(report), report.duration)
+            outcome.add_phase(report.when, report.outcome, failure_reason(report), report.duration, is_crash(report))
             for key, value in report.user_properties:
                 if key == "credit":  # the lowest credit given counts
                     outcome.credit = min(outcome.credit, clamp_credit(value))
             if report.when == "teardown":
+                params = getattr(getattr(self.items.get(report.nodeid), "callspec", None), "params", None)
+                if params and outcome.status != "passed":
+                    outcome.reason = f"with {case_label(params)}: {outcome.reason}"
                 _send("outcome", outcome.as_dict())
 
         def pytest_terminal_summary(self, terminalreporter: Any) -> None:
@@ -387,6 +400,10 @@ def arm() -> tuple[Send | None, guard_module.Guard | None]:
 
     guard = guard_module.Guard(os.getcwd(), channel, report)
     guard.protected.add(id(report))
+    with contextlib.suppress(ValueError):
+        guard.timeout = float(os.environ.pop(TIMEOUT, "0"))
+    guard.dump_fd = os.dup(2)  # stderr as it is now, before pytest captures it
+    os.set_inheritable(guard.dump_fd, False)
     guard_module.install(guard)
     send("hello", {})
     return send, guard

@@ -60,7 +60,8 @@ class Outcome:
     seconds: float = 0.0
     phases: list[str] = field(default_factory=list)
 
-    def add_phase(self, when: str, outcome: str, reason: str, seconds: float = 0.0) -> None:
+    def add_phase(self, when: str, outcome: str, reason: str, seconds: float = 0.0, crashed: bool = False) -> None:
+        """Record one phase; `crashed`: the student's code raised (an error, not a wrong answer)."""
         self.phases.append(when)
         self.seconds = round(self.seconds + max(0.0, seconds), 3)
         if outcome == "passed":

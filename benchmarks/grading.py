@@ -1,0 +1,105 @@
+"""Grading a class, measured side by side in one run.
+
+1. `grade-all` of 20 copies of lessons/part4 (a few of them broken: syntax
+   errors, an endless loop in a route, no app at all) with `--jobs 2` and with
+   `--jobs 1`: the speed-up (the target is at least 1.7 on 2 cores).
+2. One submission: the grader against raw `pytest` on the same tests with the
+   same settings (importlib import mode, no coverage), alternating the two so a
+   busy machine slows both alike: the per-submission overhead as a ratio (the
+   target is at most 1.3x).
+
+Timings on a shared machine are noisy: read the ratios, not the seconds. Run it
+with `uv run python benchmarks/grading.py [--copies N] [--rounds N] [--challenges]`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from workbook import batch, grader
+from workbook.catalog import get_part
+
+ROOT = Path(__file__).resolve().parents[1]
+IGNORED = shutil.ignore_patterns("__pycache__", ".workbook", ".pytest_cache", "*.db", "notifications.log", "tests", "challenges")
+PER_TEST = 10  # seconds: keeps the broken copy with an endless loop from dominating
+
+
+def make_class(folder: Path, copies: int) -> None:
+    """`copies` submissions of Part 4's app; every fifth is broken in a different way."""
+    lesson = ROOT / "lessons" / "part4"
+    for number in range(copies):
+        copy = folder / f"student{number:02d}"
+        shutil.copytree(lesson, copy, ignore=IGNORED)
+        broken = number % 5 == 4
+        kind = (number // 5) % 3
+        if broken and kind == 0:
+            main = copy / "app" / "main.py"
+            main.write_text(main.read_text() + "\ndef broken(:\n    pass\n")
+        elif broken and kind == 1:
+            health = copy / "app" / "main.py"
+            source = health.read_text()
+            health.write_text(source.replace('return {"status": "ok"}', 'while True:\n        pass'))
+        elif broken:
+            shutil.rmtree(copy / "app")
+
+
+def grade_class(folder: Path, out: Path, jobs: int, challenges: list[str] | None) -> float:
+    part = get_part(ROOT, "part4")
+    run = batch.Batch(part, out, challenges=challenges, jobs=jobs, per_test_timeout=PER_TEST, force=True)
+    started = time.perf_counter()
+    cards = run.run(batch.find_submissions(folder))
+    seconds = time.perf_counter() - started
+    scores = sorted(card.earned for _, card in cards)
+    print(f"  --jobs {jobs}: {seconds:7.1f} s for {len(cards)} submissions (scores {scores[0]:g} to {scores[-1]:g})")
+    return seconds
+
+
+def overhead(scratch: Path, rounds: int, challenges: list[str] | None) -> None:
+    part = get_part(ROOT, "part4")
+    copy = scratch / "one"
+    shutil.copytree(part.folder, copy, ignore=shutil.ignore_patterns("__pycache__", "*.db", "notifications.log"))
+    groups = ["tests", *(f"challenges/{slug}" for slug in (challenges if challenges is not None else []))]
+    pytest = [sys.executable, "-m", "pytest", *groups, "-q", "-p", "no:cacheprovider", "-o", "addopts=",
+              "--import-mode=importlib", "-p", "no:randomly", "-p", "no:xdist"]  # fmt: skip
+    subprocess.run(pytest, cwd=copy, capture_output=True, check=False)  # warm the disk cache for both
+    grading, raw = [], []
+    for _ in range(rounds):
+        started = time.perf_counter()
+        card = grader.grade(part, copy, challenges=challenges if challenges is not None else [])
+        grading.append(time.perf_counter() - started)
+        started = time.perf_counter()
+        subprocess.run(pytest, cwd=copy, capture_output=True, check=False)
+        raw.append(time.perf_counter() - started)
+    g, p = statistics.median(grading), statistics.median(raw)
+    print(f"One submission, the grader against raw pytest on the same tests ({rounds} rounds each, medians):")
+    print(f"  workbook grade  {g:7.2f} s ({card.earned:g}/{card.possible:g} points, sandbox: {card.notes or 'full'})")
+    print(f"  pytest          {p:7.2f} s")
+    print(f"  ratio           {g / p:7.2f}x (target: at most 1.3x)")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--copies", type=int, default=20, help="submissions in the class (default 20)")
+    parser.add_argument("--rounds", type=int, default=3, help="rounds of the overhead comparison (default 3)")
+    parser.add_argument("--challenges", action="store_true", help="grade every challenge too, not only the lesson")
+    args = parser.parse_args()
+    challenges = None if args.challenges else []
+    with tempfile.TemporaryDirectory(prefix="workbook-bench-") as name:
+        scratch = Path(name)
+        make_class(scratch / "class", args.copies)
+        print(f"grade-all part4 of {args.copies} copies of lessons/part4, a fifth of them broken:")
+        one = grade_class(scratch / "class", scratch / "out1", 1, challenges)
+        two = grade_class(scratch / "class", scratch / "out2", 2, challenges)
+        print(f"  speed-up        {one / two:7.2f}x with 2 jobs (target: at least 1.7 on 2 cores)")
+        overhead(scratch, args.rounds, challenges)
+
+
+if __name__ == "__main__":
+    main()
