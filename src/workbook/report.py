@@ -23,6 +23,12 @@ STATUS_STYLE = {
 }
 
 
+# Tests that crash or cannot run the same way share one cause, however many.
+# Wrong answers are each a different sentence to read, unless many give the
+# same answer (a missing route answers 404 to all of them).
+COLLAPSE_WRONG_ANSWERS = 3
+
+
 def points(value: float) -> str:
     return f"{value:g}"
 
@@ -160,7 +166,7 @@ def show_group(card: Scorecard, group: str, title: str, verbose: bool, console: 
             key = (result.status, "hidden" if result.hidden else without_case(result.reason))
             causes.setdefault(key, []).append(result)
     for (status, _), same in causes.items():
-        if len(same) > 1 and not verbose:
+        if not verbose and len(same) >= (COLLAPSE_WRONG_ANSWERS if status == "failed" else 2):
             show_cause(status, same, console)
         else:
             for result in same:
@@ -191,6 +197,8 @@ def show_cause(status: str, same: list[TestResult], console: Console) -> None:
     reason = without_case(same[0].reason).removeprefix("not run: ")
     console.print(Text.assemble((f"  {label} ", style), f"{len(same)} tests {verb} ({points(worth)} pts): {reason}"))
     console.print(Text(f"      first: {same[0].doc or same[0].name} (--verbose lists them all)", style="dim"))
+    if same[0].hint and status == "failed":
+        console.print(Text(f"      hint: {same[0].hint}", style="cyan"))
 
 
 def next_step(view: CheckView, scores: dict[str, GroupScore]) -> str:
