@@ -215,10 +215,10 @@ def check(
     chosen = load_part(part)
     slugs = load_challenges(chosen, challenge)
     folder = path or workcopy.default_copy(chosen)
-    options = {"challenges": slugs, "lesson_only": lesson_only, "verbose": verbose, "timeout": timeout}
+    options = student.CheckOptions(challenges=slugs, lesson_only=lesson_only, verbose=verbose, timeout=timeout)
     if watch:
-        raise typer.Exit(student.watch(chosen, folder, console, poll=poll, **options))
-    raise typer.Exit(student.check(chosen, folder, console, **options))  # type: ignore[arg-type]
+        raise typer.Exit(student.watch(chosen, folder, console, options, poll=poll))
+    raise typer.Exit(student.check(chosen, folder, console, options))
 
 
 @app.command()

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 from rich.console import Console
@@ -52,20 +53,21 @@ def check_command(part: Part, folder: Path) -> str:
     return command
 
 
-def check(
-    part: Part,
-    folder: Path,
-    console: Console,
-    challenges: list[str] | None = None,
-    lesson_only: bool = False,
-    verbose: bool = False,
-    timeout: float = CHECK_TIMEOUT,
-) -> int:
+@dataclass(frozen=True)
+class CheckOptions:
+    challenges: list[str] | None = None  # None: every challenge
+    lesson_only: bool = False
+    verbose: bool = False
+    timeout: float = CHECK_TIMEOUT
+
+
+def check(part: Part, folder: Path, console: Console, options: CheckOptions = CheckOptions()) -> int:
     """Grade the working copy on the workbook's pristine tests, show it, remember it."""
+    challenges = options.challenges
     if not folder.is_dir():
         console.print(Text(f"There is no folder {folder}. Make one with `uv run workbook init {part.name}`.", style="red"))
         return BAD_INPUT
-    slugs = [] if lesson_only else challenges
+    slugs = [] if options.lesson_only else challenges
     warnings = manifest.compare(part, folder)
     try:
         with manifest.pristine(part) as pristine_part, console.status(f"Checking {workcopy.shown(folder, part.root)} ..."):
@@ -73,7 +75,7 @@ def check(
                 pristine_part,
                 folder,
                 challenges=slugs,
-                per_test_timeout=timeout,
+                per_test_timeout=options.timeout,
                 watchdog=CHECK_WATCHDOG,
                 stop_on_repeated_hang=True,
             )
@@ -86,7 +88,7 @@ def check(
         folder=workcopy.shown(folder, part.root),
         base_command=check_command(part, folder),
         selected=challenges,
-        verbose=verbose,
+        verbose=options.verbose,
         warnings=warnings,
         next_part=later[0] if later else None,
         order=suggested_order(part),
@@ -153,16 +155,16 @@ def changes(folder: Path, poll: bool) -> Iterator[set[Path]]:
     yield from poll_changes(folder)
 
 
-def watch(part: Part, folder: Path, console: Console, poll: bool = False, **options: object) -> int:
+def watch(part: Part, folder: Path, console: Console, options: CheckOptions, poll: bool = False) -> int:
     """Check, then check again each time a file of the copy is saved, until Ctrl+C."""
     folder = folder.resolve()
-    check(part, folder, console, **options)  # type: ignore[arg-type]
+    check(part, folder, console, options)
     console.print(Text(f"Watching {workcopy.shown(folder, part.root)} for saved files (Ctrl+C stops).", style="dim"))
     try:
         for changed in changes(folder, poll):
             names = ", ".join(sorted(path.relative_to(folder).as_posix() for path in changed))
             console.rule(Text(f"{names} changed", style="dim"))
-            check(part, folder, console, **options)  # type: ignore[arg-type]
+            check(part, folder, console, options)
             console.print(Text("Watching for saved files (Ctrl+C stops).", style="dim"))
     except KeyboardInterrupt:
         pass
