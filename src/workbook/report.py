@@ -86,6 +86,11 @@ class CheckView:
     next_part: str | None = None
     order: list[str] = field(default_factory=list)  # the challenges, gentlest first
 
+    def in_order(self, groups: dict[str, GroupScore]) -> list[str]:
+        """The challenges among `groups`, in the order the part's README gives them."""
+        ordered = [group for group in self.order if group in groups]
+        return ordered + [group for group in groups if group != LESSON and group not in ordered]
+
     @property
     def command(self) -> str:
         """The command that runs this same check again."""
@@ -115,7 +120,7 @@ def show_check(card: Scorecard, view: CheckView, console: Console) -> None:
     scores = group_scores(card)
     lesson = scores.get(LESSON)
     console.print(Text.assemble((view.part.title, "bold"), (f" ({view.folder})", "dim")))
-    challenges = [group for group in scores if group != LESSON]
+    challenges = view.in_order(scores)
     if lesson is not None:
         if lesson.complete and not view.verbose:
             tests = sum(1 for r in card.results if r.group == LESSON)
@@ -206,8 +211,7 @@ def next_step(view: CheckView, scores: dict[str, GroupScore]) -> str:
     lesson = scores.get(LESSON)
     if lesson is not None and not lesson.complete:
         return f"make the lesson's tests pass first, then run `{view.command}` again."
-    open_ones = [group for group in view.order if group in scores and not scores[group].complete]
-    open_ones += [group for group, score in scores.items() if group != LESSON and not score.complete and group not in open_ones]
+    open_ones = [group for group in view.in_order(scores) if not scores[group].complete]
     if open_ones:
         started = [group for group in open_ones if scores[group].earned > 0]
         group = (started or open_ones)[0]
