@@ -75,6 +75,12 @@ def parse_args() -> argparse.Namespace:
     )
     parser.add_argument("--wait", type=float, default=5.0, help="seconds to wait for a message to arrive (default 5)")
     parser.add_argument(
+        "--deflate",
+        default="on",
+        choices=["on", "off"],
+        help="uvicorn's per-message compression of WebSocket messages, which browsers ask for (default on)",
+    )
+    parser.add_argument(
         "--workers", type=int, default=1, help="uvicorn worker processes; more than 1 sends events through Redis (default 1)"
     )
     parser.add_argument(
@@ -156,6 +162,7 @@ def start_server(work: Path, args: argparse.Namespace, app_dir: Path, broadcast:
     command = [
         sys.executable, "-m", "uvicorn", "app.main:app", "--app-dir", str(app_dir),
         "--host", "127.0.0.1", "--port", str(port), "--ws", args.ws, "--workers", str(args.workers), "--no-access-log",
+        "--ws-per-message-deflate", "true" if args.deflate == "on" else "false",
     ]  # fmt: skip
     log_path = work / "server.log"
     with log_path.open("wb") as log:
@@ -325,7 +332,10 @@ def report(args: argparse.Namespace, result: dict) -> None:
         f"({result['live']} reading, 1 never reading), {args.tasks} tasks, uvicorn --ws {args.ws}"
     )
     through = "through Redis pub/sub" if args.broadcast_url else "in memory"
-    print(f"uvicorn --workers {args.workers}, live updates {through}; sockets per worker: {result['spread']}")
+    print(
+        f"uvicorn --workers {args.workers}, live updates {through}, per-message deflate {args.deflate}; "
+        f"sockets per worker: {result['spread']}"
+    )
     print()
     print("delivery delay, from sending POST /tasks/ to a live socket receiving the message (ms)")
     print(f"{'':22}{'p50':>9}{'p90':>9}{'p99':>9}{'max':>9}{'lost':>9}")
