@@ -252,6 +252,15 @@ def _cell(text: str) -> str:
     return " ".join(text.split()).replace("|", "\\|")
 
 
+def cli_commands(group, prefix: str = "workbook"):
+    """(full name, command) for every command of the CLI, subcommands of groups included."""
+    for name, command in group.commands.items():
+        if hasattr(command, "commands"):
+            yield from cli_commands(command, f"{prefix} {name}")
+        else:
+            yield f"{prefix} {name}", command
+
+
 def cli_markdown() -> str:
     """Markdown describing every command of the `workbook` CLI and its parameters."""
     import typer
@@ -260,13 +269,13 @@ def cli_markdown() -> str:
 
     group = typer.main.get_command(app)
     parts = [inspect.cleandoc(group.help or ""), ""]
-    for name, command in group.commands.items():
+    for name, command in cli_commands(group):
         arguments = [param for param in command.params if param.param_type_name == "argument"]
-        usage = ["workbook", name, "[OPTIONS]"]
+        usage = [name, "[OPTIONS]"]
         for argument in arguments:
             shown = argument.name.upper() + ("..." if argument.nargs == -1 else "")
             usage.append(shown if argument.required else f"[{shown}]")
-        parts += [f"## `workbook {name}`", "", inspect.cleandoc(command.help or ""), "", f"`{' '.join(usage)}`", ""]
+        parts += [f"## `{name}`", "", inspect.cleandoc(command.help or ""), "", f"`{' '.join(usage)}`", ""]
         rows = []
         for param in command.params:
             if param in arguments:
