@@ -216,6 +216,15 @@ def build_filesystem(config: dict, mode: str, notes: list[str]) -> str:
     if mode == "root":
         give_to_run(scratch, (config["uid"], config["uid"]), pristine)
         os.chown(home, config["uid"], config["uid"])
+    # A workbook that itself lives in /tmp (a fresh clone there, its venv) stays
+    # readable: what the run needs from the old /tmp is bound, read-only, into the new one.
+    bound: list[str] = []
+    for path in sorted(needed):
+        if path.startswith("/tmp/") and os.path.isdir(path) and not any(path.startswith(b + "/") for b in bound):
+            inner = os.path.join(area, os.path.relpath(path, "/tmp"))
+            os.makedirs(inner, exist_ok=True)
+            bind(path, inner, read_only=True)
+            bound.append(path)
     # The prepared copy may itself live in /tmp: move the tmpfs there only once it is filled.
     mount(area, "/tmp", None, MS_MOVE)
     for private in ("/var/tmp", "/dev/shm"):
