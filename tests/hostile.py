@@ -282,7 +282,6 @@ def corpus(targets: dict[str, Path]) -> list[Entry]:
         Entry("rewrite-tests", lambda f: at_import(f, TEST_REWRITE, "rewrite_tests()"), 5),
         Entry("steal-the-signer", lambda f: (write(f / "app" / "_attack.py", STEAL_THE_SIGNER),
                                              in_health(f, "from app._attack import steal\nsteal()")), 5),  # fmt: skip
-        Entry("reach-pytest", reach, 5),
         Entry("top-level-init", lambda f: write(f / "__init__.py", FORCE_PASSES + "\nforce()\n"), 5),
         Entry("impostor-module", lambda f: write(f / "httpx.py", "raise SystemExit('impostor')\n"), 5),
         Entry("megabytes-of-output", lambda f: (add_to_main(f, "print('x' * 20_000_000)"),

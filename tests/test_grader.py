@@ -201,3 +201,13 @@ def test_check_shows_hints_for_what_fails(in_workbook: Path, submission: Path) -
     result = CliRunner().invoke(app, ["check", "part1", str(submission), "--lesson-only"])
     assert result.exit_code == 1
     assert "The health check answers ok." in " ".join(result.output.split())
+
+
+def test_without_a_sandbox_the_grade_is_the_same_and_the_scorecard_says_so(
+    tiny_part: Part, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("WORKBOOK_ISOLATION", "none")
+    card = grade(tiny_part, tiny_part.folder)
+    assert card.groups() == {"lesson": (5.0, 5.0), "echo": (0.0, 4.0)}
+    assert any(note.startswith("Sandbox: none, only limits") for note in card.notes)
+    assert "Sandbox: isolation was turned off for this run" in card.notes

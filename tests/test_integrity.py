@@ -1,4 +1,4 @@
-"""The attacks that once raised a Part 1 score from its honest value to 58/58.
+"""The attacks that once raised a Part 1 score from its honest value to full marks.
 
 The submission is Part 1 with every task route answering 418 (an honest score
 of the few tests that never reach a task route). Each attack runs from the
@@ -33,7 +33,7 @@ def teapots(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Scorecard]:
 
 def test_the_honest_teapot_earns_only_what_needs_no_task_route(teapots: dict[str, Scorecard]) -> None:
     card = teapots["honest"]
-    assert 0 < card.earned < card.possible == 58
+    assert 0 < card.earned < card.possible
     assert {r.name: r.status for r in card.results}["test_health_says_ok"] == "passed"
     assert card.flags == []
 

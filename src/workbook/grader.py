@@ -102,11 +102,13 @@ def grade(
             source = sandbox.extract_zip(submission, work / "unzipped")
         source = sandbox.unwrap(source)
         notes = [f"Not copied: {item}" for item in sandbox.copy_submission(source, scratch)]
+        # Read from the copy: only regular files of bounded size are there.
+        notes += submission_differences(part, scratch, groups)
         notes += [f"Not used: {name} (the grader brings its own tests and settings)"
                   for name in install_pristine_tests(part, scratch, groups)]  # fmt: skip
         card = Scorecard(part.name, str(submission), [], notes=notes, manifest=sandbox.manifest(scratch),
                          graded_groups=groups)  # fmt: skip
-        card.notes += submission_differences(part, source, groups) + ran_pristine(part, groups, card.manifest)
+        card.notes += ran_pristine(part, groups, card.manifest)
         if keep is not None:
             sandbox.remove(keep)
             shutil.copytree(scratch, keep, symlinks=True)
@@ -383,15 +385,14 @@ class Runner:
             self.flags.append(text)
 
     def sandbox_notes(self) -> list[str]:
+        """What the scorecard says about how the runs were isolated (nothing when fully)."""
         described = {
-            "root": None,  # the full sandbox: nothing to say
-            "user": None,
-            "uid-only": "Sandbox: a user of its own, but no private mounts (namespaces are not available here): "
-            "the run could write where every user can, such as /tmp.",
-            "none": "Sandbox: none (not root, and user namespaces are not available here): the run could write "
-            "wherever you can, and could read your environment.",
+            "uid-only": "Sandbox: a user of its own, but no private mounts or PID namespace (namespaces are not "
+            "available here): the run could write where every user can, such as /tmp, and leave processes behind.",
+            "none": "Sandbox: none, only limits: the run could write wherever the grader can and read its "
+            "environment (grade as root, or where user namespaces are allowed, to sandbox it).",
         }
-        notes = [described.get(mode) or f"Sandbox: {mode}" for mode in sorted(self.isolation) if described.get(mode, "")]
+        notes = [described[mode] for mode in sorted(self.isolation) if mode in described]
         return notes + [f"Sandbox: {note}" for note in self.notes]
 
 
