@@ -9,12 +9,16 @@ so that one refused route does not stop it trying the next.
 
 from __future__ import annotations
 
+import fcntl
+import json
+import os
 import shutil
 import textwrap
 import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 MARKER = "workbook-hostile-marker"  # in the command line of every process an attack starts
 
@@ -164,6 +168,20 @@ def rewrite_tests():
     except OSError:
         pass
 '''
+
+
+def once(base: Path, name: str, compute: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+    """`compute()` (JSON) once for the whole test session, even across xdist's workers.
+
+    `base` is the session's temporary folder; xdist gives each worker its own
+    folder inside a shared one, where the first worker leaves the result."""
+    shared = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+    result = shared / f"{name}.json"
+    with (shared / f"{name}.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not result.exists():
+            result.write_text(json.dumps(compute()), encoding="utf-8")
+    return json.loads(result.read_text(encoding="utf-8"))
 
 
 def write(path: Path, text: str) -> None:

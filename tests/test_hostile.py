@@ -11,6 +11,7 @@ import secrets
 import shutil
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -49,12 +50,20 @@ def processes_with(marker: str) -> list[int]:
 
 
 class Graded:
-    def __init__(self, cards: dict[str, Scorecard], seconds: float, targets: dict[str, Path], secret: str, mode: str):
-        self.cards, self.seconds, self.targets, self.secret, self.mode = cards, seconds, targets, secret, mode
+    """The corpus, graded once for the session (see hostile.once)."""
+
+    def __init__(self, data: dict[str, Any]) -> None:
+        self.cards = {name: Scorecard.from_dict(card) for name, card in data["cards"].items()}
+        self.targets = {name: Path(path) for name, path in data["targets"].items()}
+        self.seconds, self.secret, self.mode = data["seconds"], data["secret"], data["mode"]
 
 
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory: pytest.TempPathFactory) -> Graded:
+    return Graded(hostile.once(tmp_path_factory.getbasetemp(), "hostile", lambda: grade_the_corpus(tmp_path_factory)))
+
+
+def grade_the_corpus(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     mode = isolation()
     base = tmp_path_factory.mktemp("hostile")
     part = get_part(make_tiny_workbook(base / "workbook"), "part1")
@@ -79,7 +88,8 @@ def graded(tmp_path_factory: pytest.TempPathFactory) -> Graded:
         seconds = time.monotonic() - started
     finally:
         del os.environ[SECRET_NAME]
-    return Graded(cards, seconds, targets, secret, mode)
+    return {"cards": {name: card.as_dict() for name, card in cards.items()}, "seconds": seconds,
+            "targets": {name: str(path) for name, path in targets.items()}, "secret": secret, "mode": mode}  # fmt: skip
 
 
 @pytest.mark.parametrize("name", NAMES)

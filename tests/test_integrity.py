@@ -22,13 +22,18 @@ ATTACKS = list(hostile.teapot_attacks())
 
 @pytest.fixture(scope="module")
 def teapots(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Scorecard]:
+    cards = hostile.once(tmp_path_factory.getbasetemp(), "teapots", lambda: grade_the_teapots(tmp_path_factory))
+    return {name: Scorecard.from_dict(card) for name, card in cards.items()}
+
+
+def grade_the_teapots(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
     part = get_part(ROOT, "part1")
     folder = tmp_path_factory.mktemp("teapots")
     hostile.teapot(part.folder, folder / "honest")
     for name, attack in hostile.teapot_attacks().items():
         attack(hostile.teapot(part.folder, folder / name))
     run = batch.Batch(part, tmp_path_factory.mktemp("out"), challenges=[], jobs=2, per_test_timeout=60, watchdog=300)
-    return dict(run.run(batch.find_submissions(folder)))
+    return {name: card.as_dict() for name, card in run.run(batch.find_submissions(folder))}
 
 
 def test_the_honest_teapot_earns_only_what_needs_no_task_route(teapots: dict[str, Scorecard]) -> None:
