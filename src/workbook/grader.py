@@ -61,9 +61,12 @@ addopts = --import-mode=importlib -p no:cacheprovider
 # into pytest's own objects (a debugger hook, a timer thread holding the test)
 # or is not needed. The grader times tests itself.
 # Plugins installed beside the workbook (Hypothesis, through Schemathesis, walks
-# the garbage collector at start-up, which the guard refuses) stay out too.
-DISABLED_PLUGINS = ("cacheprovider", "xdist", "randomly", "timeout", "debugging", "pastebin", "doctest", "pytester",
-                    "legacypath", "hypothesispytest", "schemathesis")  # fmt: skip
+# the garbage collector at start-up, which the guard refuses) stay out too, and
+# so do those no graded test uses (coverage runs in the full-coverage challenge's
+# own pytest process): each costs start-up time in every run.
+DISABLED_PLUGINS = ("cacheprovider", "xdist", "xdist.looponfail", "randomly", "timeout", "debugging", "pastebin",
+                    "doctest", "pytester", "legacypath", "hypothesispytest", "schemathesis", "anyio", "pytest_cov",
+                    "platformdirs")  # fmt: skip
 
 CRASHED = "the program ended during this test (os._exit(), a crash, or no memory left?)"
 UNCONFIRMED = "its result could not be confirmed: the test function was not seen to return"
