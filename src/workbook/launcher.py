@@ -230,6 +230,8 @@ def build_filesystem(config: dict, mode: str, notes: list[str]) -> str:
     for private in ("/var/tmp", "/dev/shm"):
         if os.path.isdir(private) and not os.path.islink(private):
             bind("/tmp", private, read_only=False)
+    if mode == "root":
+        known_to_the_system(config["uid"])
     scratch = "/tmp/scratch"
     for name in pristine:
         path = os.path.join(scratch, name)
@@ -237,6 +239,24 @@ def build_filesystem(config: dict, mode: str, notes: list[str]) -> str:
             bind(path, path, read_only=True)
     mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
     return scratch
+
+
+def known_to_the_system(uid: int) -> None:
+    """Give the run's user id a name in /etc/passwd and /etc/group (PostgreSQL's initdb insists on one)."""
+    etc = "/tmp/.workbook-etc"
+    os.mkdir(etc, 0o755)
+    entries = {"passwd": f"workbook-run:x:{uid}:{uid}:workbook run:/tmp/home:/bin/sh\n", "group": f"workbook-run:x:{uid}:\n"}
+    for name, entry in entries.items():
+        system = os.path.join("/etc", name)
+        if not os.path.isfile(system):
+            continue
+        with open(system, encoding="utf-8", errors="surrogateescape") as file:
+            text = file.read()
+        ours = os.path.join(etc, name)
+        with open(ours, "w", encoding="utf-8", errors="surrogateescape") as file:
+            file.write(text.rstrip("\n") + "\n" + entry)
+        os.chmod(ours, 0o644)
+        bind(ours, system, read_only=True)
 
 
 def become_the_run(config: dict, mode: str) -> None:
