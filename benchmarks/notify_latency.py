@@ -33,6 +33,7 @@ from pathlib import Path
 
 import httpx
 import uvicorn
+from fastapi import FastAPI
 
 LESSON = Path(__file__).resolve().parents[1] / "lessons" / "part4"
 TARGET_RATIO = 1.2
@@ -65,7 +66,7 @@ def percentile(values: list[float], fraction: float) -> float:
     return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
 
 
-def start_server(app) -> tuple[uvicorn.Server, threading.Thread, str]:
+def start_server(app: FastAPI) -> tuple[uvicorn.Server, threading.Thread, str]:
     listener = socket.socket()
     listener.bind(("127.0.0.1", 0))
     host, port = listener.getsockname()

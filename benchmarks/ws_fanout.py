@@ -47,7 +47,7 @@ import time
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
-
+from typing import Any
 
 import httpx
 import psutil
@@ -110,7 +110,7 @@ def allow_open_files(needed: int) -> None:
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+        return int(sock.getsockname()[1])
 
 
 @contextmanager
@@ -149,7 +149,7 @@ def scaled_out_lesson() -> Iterator[Path]:
         yield copy
 
 
-def start_server(work: Path, args: argparse.Namespace, app_dir: Path, broadcast: str | None) -> tuple[subprocess.Popen, str]:
+def start_server(work: Path, args: argparse.Namespace, app_dir: Path, broadcast: str | None) -> tuple[subprocess.Popen[bytes], str]:
     port = free_port()
     env = {
         **os.environ,
@@ -184,7 +184,7 @@ def start_server(work: Path, args: argparse.Namespace, app_dir: Path, broadcast:
     sys.exit("the server did not start within 60 s:\n" + log_path.read_text()[-2000:])
 
 
-def sockets_per_worker(server: subprocess.Popen, port: int, sockets: list[ClientConnection]) -> list[int]:
+def sockets_per_worker(server: subprocess.Popen[bytes], port: int, sockets: list[ClientConnection]) -> list[int]:
     """How many of `sockets` each worker process holds (asking the system who holds their other ends)."""
     main = psutil.Process(server.pid)
     workers = main.children() or [main]
@@ -207,7 +207,8 @@ class Listener:
 
     async def listen(self, everybody_has: dict[str, asyncio.Event], counts: dict[str, int], live: int) -> None:
         try:
-            async for message in self.websocket:
+            async for received in self.websocket:
+                message = received if isinstance(received, str) else received.decode()
                 self.arrivals[message] = time.perf_counter()
                 counts[message] = counts.get(message, 0) + 1
                 if counts[message] == live and message in everybody_has:
@@ -217,7 +218,7 @@ class Listener:
         self.closed = True
 
 
-async def open_sockets(url: str, count: int, **options) -> list[ClientConnection]:
+async def open_sockets(url: str, count: int, **options: Any) -> list[ClientConnection]:
     """Open `count` sockets, a few dozen at a time (a burst of thousands of handshakes overflows queues)."""
     sockets: list[ClientConnection] = []
     while len(sockets) < count:
@@ -226,7 +227,7 @@ async def open_sockets(url: str, count: int, **options) -> list[ClientConnection
     return sockets
 
 
-async def run(args: argparse.Namespace, url: str, server: subprocess.Popen) -> dict:
+async def run(args: argparse.Namespace, url: str, server: subprocess.Popen[bytes]) -> dict[str, Any]:
     async with httpx.AsyncClient(base_url=url, timeout=30) as http:
         (await http.post("/auth/register", json={"username": "bench", "password": PASSWORD})).raise_for_status()
         token = (await http.post("/auth/token", data={"username": "bench", "password": PASSWORD})).json()["access_token"]
@@ -287,7 +288,7 @@ async def run(args: argparse.Namespace, url: str, server: subprocess.Popen) -> d
             "first": median_ms([min(arrivals[m]) - sent for m, sent in measured.items() if arrivals[m]]),
             "last": median_ms([max(arrivals[m]) - sent for m, sent in measured.items() if arrivals[m]]),
         }
-        cpu = [after - before for before, after in zip(cpu_before, cpu_after)]
+        cpu = [after - before for before, after in zip(cpu_before, cpu_after, strict=True)]
         lost = live * len(measured) - len(latencies)
         warmup_lost = live * len(warmup) - len(warmup_latencies)
         dropped = sum(listener.closed for listener in listeners)
@@ -311,7 +312,7 @@ async def run(args: argparse.Namespace, url: str, server: subprocess.Popen) -> d
     }
 
 
-def cpu_seconds(server: subprocess.Popen) -> tuple[float, float, float]:
+def cpu_seconds(server: subprocess.Popen[bytes]) -> tuple[float, float, float]:
     """CPU time used so far: by this process, by the server's processes, and the wall clock."""
     mine = time.process_time()
     theirs = 0.0
@@ -325,7 +326,7 @@ def cpu_seconds(server: subprocess.Popen) -> tuple[float, float, float]:
     return mine, theirs, time.perf_counter()
 
 
-def report(args: argparse.Namespace, result: dict) -> None:
+def report(args: argparse.Namespace, result: dict[str, Any]) -> None:
     latencies = result["latencies"]
     print(
         f"WebSocket fan-out: {args.clients} sockets of one user "

@@ -144,4 +144,4 @@ def submission(tiny_part: Part, tmp_path: Path) -> Path:
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+        return int(sock.getsockname()[1])

@@ -23,6 +23,7 @@ import threading
 from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
+from typing import Any
 from unittest import mock
 from urllib.parse import urlparse
 
@@ -96,6 +97,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def load_module(path: Path, name: str) -> ModuleType:
     """The Python file at `path`, freshly imported, leaving no __pycache__ next to it."""
     spec = importlib.util.spec_from_file_location(name, path)
+    assert spec is not None and spec.loader is not None, f"cannot import {path}"
     module = importlib.util.module_from_spec(spec)
     writes_bytecode, sys.dont_write_bytecode = sys.dont_write_bytecode, True
     try:
@@ -178,9 +180,9 @@ def test_every_snippet_names_a_file_and_a_section_that_exist() -> None:
     assert missing == []
 
 
-def snippets_settings() -> dict:
+def snippets_settings() -> dict[str, object]:
     """The pymdownx.snippets settings of mkdocs.yml."""
-    from mkdocs.utils import yaml_load
+    from mkdocs.utils.yaml import yaml_load
 
     config = yaml_load((ROOT / "mkdocs.yml").read_text(encoding="utf-8"))
     return next(item["pymdownx.snippets"] for item in config["markdown_extensions"] if "pymdownx.snippets" in item)
@@ -199,16 +201,16 @@ def test_a_snippet_of_a_missing_section_stops_the_build() -> None:
         assert "TaskCreate" in md.convert('--8<-- "lessons/part1/app/models.py:task-create"')
         with pytest.raises(Exception, match="no-such-section"):
             md.reset().convert('--8<-- "lessons/part1/app/models.py:no-such-section"')
-        with pytest.raises(Exception, match="nowhere.py"):
+        with pytest.raises(Exception, match=r"nowhere\.py"):
             md.reset().convert('--8<-- "lessons/part1/app/nowhere.py"')
     finally:
         os.chdir(cwd)
 
 
 def test_every_challenge_has_a_page_in_the_nav() -> None:
-    from mkdocs.utils import yaml_load
+    from mkdocs.utils.yaml import yaml_load
 
-    def pages(item) -> Iterator[str]:
+    def pages(item: Any) -> Iterator[str]:
         if isinstance(item, str):
             yield item
         elif isinstance(item, dict):
@@ -276,12 +278,13 @@ class Assets(html.parser.HTMLParser):
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         values = dict(attrs)
-        if tag == "script" and values.get("src"):
-            self.urls.append(values["src"])
-        elif tag == "link" and values.get("href"):
+        src, href = values.get("src"), values.get("href")
+        if tag == "script" and src:
+            self.urls.append(src)
+        elif tag == "link" and href:
             rel = (values.get("rel") or "").lower()
             if any(kind in rel for kind in ("stylesheet", "preload", "modulepreload", "preconnect", "icon")):
-                self.urls.append(values["href"])
+                self.urls.append(href)
         self._in_style = tag == "style"
 
     def handle_data(self, data: str) -> None:
@@ -295,7 +298,7 @@ class Assets(html.parser.HTMLParser):
 CSS_REMOTE = re.compile(r"""(?:url\(\s*["']?|@import\s+["'])(https?:)?//""", re.I)
 
 
-def remote_assets(html_text: str, css_texts: list[str] = ()) -> list[str]:
+def remote_assets(html_text: str, css_texts: tuple[str, ...] | list[str] = ()) -> list[str]:
     parser = Assets()
     parser.feed(html_text)
     found = [url for url in parser.urls if re.match(r"(https?:)?//", url)]
@@ -448,7 +451,7 @@ class QuietHandler(http.server.SimpleHTTPRequestHandler):
         pass
 
 
-def shadow_svg_text(node: dict) -> list[str]:
+def shadow_svg_text(node: dict[str, Any]) -> list[str]:
     """The text of every <svg> anywhere below `node` of a CDP DOM tree, shadow roots included."""
     found = []
     children = [*node.get("children", []), *node.get("shadowRoots", [])]
@@ -459,7 +462,7 @@ def shadow_svg_text(node: dict) -> list[str]:
     return found
 
 
-def collect_text(node: dict) -> list[str]:
+def collect_text(node: dict[str, Any]) -> list[str]:
     if node.get("nodeType") == 3:
         return [node.get("nodeValue", "")]
     return [text for child in [*node.get("children", []), *node.get("shadowRoots", [])] for text in collect_text(child)]
@@ -474,11 +477,11 @@ def test_the_book_works_in_a_browser_with_no_network(served_site: str) -> None:
         if os.environ.get("CI"):
             pytest.fail(message)
         pytest.skip(message)
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import Route, sync_playwright
 
     refused: list[str] = []
 
-    def only_this_machine(route) -> None:
+    def only_this_machine(route: Route) -> None:
         if urlparse(route.request.url).hostname in {"127.0.0.1", "localhost"} or route.request.url.startswith("data:"):
             route.continue_()
         else:

@@ -13,12 +13,12 @@ from typer.testing import CliRunner
 from conftest import ECHO_SOLUTION, write
 from workbook.catalog import Part
 from workbook.cli import app
-from workbook.grader import Scorecard, grade
+from workbook.grader import Scorecard, TestResult, grade
 
 ALL_TESTS = {"test_health", "test_missing_route_is_404", "test_echo"}
 
 
-def by_name(card: Scorecard) -> dict[str, object]:
+def by_name(card: Scorecard) -> dict[str, TestResult]:
     return {result.name: result for result in card.results}
 
 

@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 
 from conftest import ECHO_PATCH, ROOT, TINY_APP, write
 from workbook import patches
-from workbook.catalog import parts
+from workbook.catalog import Part, parts
 from workbook.cli import app
 
 runner = CliRunner()
@@ -96,12 +96,12 @@ def test_new_and_deleted_files(tmp_path: Path) -> None:
     )
     patches.apply(patch, folder)
     assert contents(folder) == {"app/new.py": "def hello():\n    return 'hi'\n"}
-    with pytest.raises(patches.PatchError, match="app/new.py: the patch creates this file, but it already exists"):
+    with pytest.raises(patches.PatchError, match=r"app/new\.py: the patch creates this file, but it already exists"):
         patches.apply(patch, folder)
 
 
 def test_a_patch_for_a_missing_file_says_so(tmp_path: Path) -> None:
-    with pytest.raises(patches.PatchError, match="notes.txt: the patch changes this file, but there is no such file"):
+    with pytest.raises(patches.PatchError, match=r"notes\.txt: the patch changes this file, but there is no such file"):
         patches.apply(CHANGE_LINE_10, folder_with(tmp_path, {}))
 
 
@@ -154,7 +154,7 @@ def test_git_reads_the_patches_the_workbook_writes(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("part", parts(ROOT), ids=lambda part: part.name)
-def test_every_solution_is_a_patch_that_applies_to_its_lesson(part) -> None:
+def test_every_solution_is_a_patch_that_applies_to_its_lesson(part: Part) -> None:
     """The quick half of what `workbook verify` checks (it also grades the result)."""
     for challenge in part.challenges():
         assert challenge.solution.is_file(), f"{challenge.slug} has no {challenge.solution.name}"

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import ast
+import itertools
 import re
 
 import pytest
 
 from conftest import ROOT
 from workbook import patches
-
 
 
 def taught() -> dict[str, str]:
@@ -74,6 +74,6 @@ def test_the_readme_quick_start_is_two_commands() -> None:
 
 def test_each_part_changes_the_app_of_the_part_before() -> None:
     apps = [sorted(p.read_text() for p in (ROOT / f"lessons/part{n}/app").rglob("*.py")) for n in range(1, 5)]
-    for before, after in zip(apps, apps[1:]):
+    for before, after in itertools.pairwise(apps):
         assert before != after
 

@@ -457,7 +457,8 @@ def init(
     except (workcopy.WorkCopyError, manifest.PristineError) as error:
         raise fail(str(error)) from None
     where = workcopy.shown(target, chosen.root)
-    start = f"{chosen.previous().name}'s code" if from_previous and chosen.previous() else f"{chosen.name}'s code"
+    previous = chosen.previous()
+    start = f"{previous.name}'s code" if from_previous and previous else f"{chosen.name}'s code"
     console.print(f"Made {where}: {start}, with {chosen.name}'s tests and challenges.", highlight=False)
     again = f"uv run workbook check {chosen.name}" + ("" if target.resolve() == workcopy.default_copy(chosen).resolve() else f" {where}")
     console.print(f"Change the code in {where}/app/; check it with [bold]{again}[/].", highlight=False)

@@ -77,7 +77,8 @@ def load(root: Path) -> dict[str, dict[str, str]]:
     path = manifest_file(root)
     if not path.is_file():
         return {}
-    return json.loads(path.read_text(encoding="utf-8"))
+    digests: dict[str, dict[str, str]] = json.loads(path.read_text(encoding="utf-8"))
+    return digests
 
 
 def expected(part: Part) -> dict[str, str]:

@@ -66,7 +66,7 @@ def explain(report: Any) -> str:
     message = crash.message
     if where:
         return shorten(f"{where}: {plain(message)}")
-    if message.startswith("AssertionError") or message.startswith("assert "):
+    if message.startswith(("AssertionError", "assert ")):
         return shorten(explain_assertion(message))
     return shorten(plain(message.removeprefix("Failed: ")))
 
