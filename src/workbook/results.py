@@ -13,7 +13,7 @@ from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
-from workbook.reasons import explain
+from workbook.reasons import explain, shorten
 
 LESSON = "lesson"  # the group of a part's own tests; every other group is a challenge slug
 TIMEOUT_REASON = "took longer than {limit} and was stopped (an endless loop, or waiting for something that never comes?)"

@@ -7,6 +7,8 @@ from datetime import UTC, datetime, timedelta
 
 import jwt
 import pytest
+from sqlalchemy import Result, event, false
+from sqlalchemy.orm import ORMExecuteState
 from sqlmodel import select
 
 PASSWORD = "correct horse battery"
@@ -84,19 +86,30 @@ def test_a_taken_username_is_409_whatever_its_case(client, taken):
     assert response.json() == {"detail": "Username already taken"}
 
 
-@pytest.mark.points(1)
-def test_two_registrations_racing_for_one_name_give_one_409(client, monkeypatch):
+@pytest.mark.points(1, hint="Saving can still fail with an IntegrityError: catch it, roll the session back, answer 409.")
+def test_two_registrations_racing_for_one_name_give_one_409(client, session):
     """When the check for a taken name misses a user saved a moment earlier, the database's unique index still answers 409, not 500."""
-    import app.routers.auth
-
     assert client.post("/auth/register", json={"username": "alice", "password": PASSWORD}).status_code == 201
     # As if a second request had looked before the first one saved its user:
-    monkeypatch.setattr(app.routers.auth, "get_user_by_username", lambda session, name: None)
+    # the next look-up in the user table finds nobody.
+    looked: list[str] = []
 
-    response = client.post("/auth/register", json={"username": "ALICE", "password": PASSWORD})
+    def find_nobody(state: ORMExecuteState) -> Result | None:
+        if state.is_select and not looked and any(m.local_table.name == "user" for m in state.all_mappers):
+            looked.append(str(state.statement))
+            return state.invoke_statement(statement=state.statement.where(false()))
+        return None
 
+    event.listen(session, "do_orm_execute", find_nobody)
+    try:
+        response = client.post("/auth/register", json={"username": "ALICE", "password": PASSWORD})
+    finally:
+        event.remove(session, "do_orm_execute", find_nobody)
+
+    assert looked, "registering did not look in the database for the name first"
     assert response.status_code == 409
-    monkeypatch.undo()
+    assert response.json() == {"detail": "Username already taken"}
+    # The failed insert was rolled back: the next registration works.
     assert client.post("/auth/register", json={"username": "bob", "password": PASSWORD}).status_code == 201
 
 

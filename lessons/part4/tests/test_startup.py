@@ -68,10 +68,11 @@ def test_an_unusable_database_url_stops_with_a_sentence(url):
 
 
 @pytest.mark.points(1, hint='Give check_same_thread=False to SQLite only: other databases do not know that option.')
-def test_only_sqlite_gets_the_same_thread_option(monkeypatch, tmp_path):
+def test_only_sqlite_gets_the_same_thread_option(tmp_path):
     """SQLite engines may be used from any thread (FastAPI runs `def` endpoints on a pool of threads); other databases get no SQLite options."""
     import app.db
     from sqlalchemy import text
+    from sqlalchemy.exc import DBAPIError
 
     engine = app.db.create_db_engine(f"sqlite:///{tmp_path / 'threads.db'}")
     answers: list[int] = []
@@ -82,10 +83,13 @@ def test_only_sqlite_gets_the_same_thread_option(monkeypatch, tmp_path):
     engine.dispose()
     assert answers == [1]
 
-    given: dict = {}
-    monkeypatch.setattr(app.db, "create_engine", lambda url, **options: given.update(options))
-    app.db.create_db_engine("postgresql://user:secret@db.example/tasks")
-    assert given.get("connect_args", {}) == {}
+    # Nothing listens on port 1: PostgreSQL's driver tries to connect and is refused,
+    # unless it first refuses an option it does not know.
+    other = app.db.create_db_engine("postgresql+psycopg://nobody@127.0.0.1:1/tasks")
+    with pytest.raises(DBAPIError) as failed:
+        other.connect()
+    other.dispose()
+    assert "check_same_thread" not in str(failed.value), "a PostgreSQL engine was given SQLite's check_same_thread option"
 
 
 # ---- start-up: tables and the first admin ------------------------------------------------
