@@ -90,7 +90,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3, help="rounds of the overhead comparison (default 3)")
     parser.add_argument("--challenges", action="store_true", help="grade every challenge too, not only the lesson")
     args = parser.parse_args()
-    challenges = None if args.challenges else []
+    challenges: list[str] | None = None if args.challenges else []
     with tempfile.TemporaryDirectory(prefix="workbook-bench-") as name:
         scratch = Path(name)
         make_class(scratch / "class", args.copies)

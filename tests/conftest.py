@@ -4,10 +4,15 @@ from __future__ import annotations
 
 import os
 import socket
+import subprocess
 import sys
 import textwrap
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
+import httpx
 import pytest
 
 from workbook import manifest
@@ -127,6 +132,13 @@ def tiny_workbook(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
+def in_workbook(tiny_workbook: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The tiny workbook, as the current folder (where the `workbook` command looks for it)."""
+    monkeypatch.chdir(tiny_workbook)
+    return tiny_workbook
+
+
+@pytest.fixture
 def tiny_part(tiny_workbook: Path) -> Part:
     return get_part(tiny_workbook, "part1")
 
@@ -142,6 +154,38 @@ def submission(tiny_part: Part, tmp_path: Path) -> Path:
 
 
 def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+@contextmanager
+def served(command: list[str], port: int, cwd: Path, env: dict[str, str], log_file: Path, seconds: float = 30) -> Iterator[str]:
+    """Run `command`, a server that listens on `port`, and give its URL once GET /health answers.
+
+    What it prints goes to `log_file`; it is stopped afterwards, pass or fail."""
+    url = f"http://127.0.0.1:{port}"
+    with log_file.open("wb") as log:
+        process = subprocess.Popen(command, cwd=cwd, env=env, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT)
+        try:
+            deadline = time.monotonic() + seconds
+            while True:
+                try:
+                    httpx.get(f"{url}/health", timeout=1)
+                    break
+                except httpx.TransportError:
+                    printed = log_file.read_text(errors="replace")[-3000:]
+                    if process.poll() is not None:
+                        pytest.fail(f"the server stopped while starting; it printed:\n{printed}")
+                    if time.monotonic() > deadline:
+                        pytest.fail(f"the server did not answer within {seconds:g} s; it printed:\n{printed}")
+                    time.sleep(0.1)
+            yield url
+        finally:
+            process.terminate()
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()

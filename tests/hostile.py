@@ -210,7 +210,7 @@ def at_import(folder: Path, module: str, call: str) -> None:
 @dataclass
 class Entry:
     name: str
-    build: Callable[[Path], None]
+    build: Callable[[Path], object]  # a lambda may do two steps as a tuple
     honest: float  # the most this submission earns on the tiny part, honestly
     problem: bool = False  # whether its code must be reported as not loading
 
@@ -510,7 +510,7 @@ def teapot(part1: Path, target: Path) -> Path:
     return target
 
 
-def teapot_attacks() -> dict[str, Callable[[Path], None]]:
+def teapot_attacks() -> dict[str, Callable[[Path], object]]:
     """The attacks that once raised an honest score to 58/58, each on its own copy of the 418 app."""
     forge = FORGE_LINES.replace("tests/test_basic.py::test_health", "tests/test_create.py::test_create_task")
     return {

@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 import os
-import subprocess
 import sys
-import time
 from pathlib import Path
 
 import httpx
 import pytest
 from typer.testing import CliRunner
 
-from conftest import ROOT, free_port
+from conftest import ROOT, free_port, served
 from workbook.cli import app
 
 runner = CliRunner()
@@ -56,7 +54,6 @@ def test_an_unknown_part_is_a_friendly_error(monkeypatch: pytest.MonkeyPatch) ->
 @pytest.mark.parametrize("part", ["part1", "part4"])
 def test_run_serves_the_part(part: str, tmp_path: Path) -> None:
     port = free_port()
-    log = (tmp_path / "server.log").open("w")
     # Keep the part's data files out of the repository during the test.
     env = {
         **os.environ,
@@ -64,28 +61,14 @@ def test_run_serves_the_part(part: str, tmp_path: Path) -> None:
         "NOTIFICATIONS_LOG": str(tmp_path / "notifications.log"),
     }
     command = [str(WORKBOOK), "run", part, "--port", str(port)]
-    server = subprocess.Popen(command, cwd=tmp_path, env=env, stdout=log, stderr=subprocess.STDOUT)
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                response = httpx.get(f"http://127.0.0.1:{port}/health", timeout=1)
-                break
-            except httpx.TransportError:
-                assert server.poll() is None, (tmp_path / "server.log").read_text()
-                assert time.monotonic() < deadline, "the server did not start within 30 s"
-                time.sleep(0.2)
-        assert response.json() == {"status": "ok"}
-        assert httpx.get(f"http://127.0.0.1:{port}/docs").status_code == 200
-        home = httpx.get(f"http://127.0.0.1:{port}/")
+    with served(command, port, tmp_path, env, tmp_path / "server.log") as url:
+        assert httpx.get(f"{url}/health").json() == {"status": "ok"}
+        assert httpx.get(f"{url}/docs").status_code == 200
+        home = httpx.get(f"{url}/")
         if part == "part1":  # parts 1-3 have no page of their own: / leads to the docs
             assert home.status_code == 307 and home.headers["location"] == "/docs"
         else:  # part 4's dashboard
             assert home.status_code == 200 and "text/html" in home.headers["content-type"]
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
-        log.close()
     assert f"Try the API in your browser: http://127.0.0.1:{port}/docs" in (tmp_path / "server.log").read_text()
     # The app ran from the part's folder (where `app` is), yet used the database it was given.
     assert (tmp_path / "tasks.db").exists() == (part == "part4")

@@ -190,12 +190,6 @@ def test_the_summary_finds_the_hardest_tests(graded: Scorecard) -> None:
     assert "| 0% |" in formats.summary_markdown(summary)
 
 
-@pytest.fixture
-def in_workbook(tiny_workbook: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.chdir(tiny_workbook)
-    return tiny_workbook
-
-
 def test_grade_writes_every_format_before_it_prints(in_workbook: Path, tmp_path: Path, tiny_part: Part) -> None:
     runner = CliRunner()
     out = tmp_path / "out"

@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import pytest
 from typer.testing import CliRunner
 
 from conftest import ECHO_SOLUTION, write
@@ -161,12 +160,6 @@ def test_the_submission_folder_is_left_untouched(tiny_part: Part, submission: Pa
     grade(tiny_part, submission)
     after = sorted(p.relative_to(submission).as_posix() for p in submission.rglob("*"))
     assert before == after
-
-
-@pytest.fixture
-def in_workbook(tiny_workbook: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.chdir(tiny_workbook)
-    return tiny_workbook
 
 
 def test_cli_exit_codes_and_json(in_workbook: Path, submission: Path, tmp_path: Path) -> None:

@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 import hostile
-from conftest import ROOT, make_tiny_workbook
+from conftest import make_tiny_workbook
 from workbook import batch, sandbox
 from workbook.catalog import Part, get_part
 from workbook.grader import grade
@@ -119,7 +119,7 @@ def test_nothing_was_written_outside_the_scratch_folder(graded: Graded) -> None:
         pytest.skip(f"the sandbox here has no private mounts ({graded.mode})")
     leaked = [p for place in [*graded.targets.values(), Path("/tmp"), Path.home()] if place.is_dir()
               for p in place.glob(f"{hostile.MARKER}*")]  # fmt: skip
-    leaked += [p for p in Path("/tmp").glob("huge-*.bin")]
+    leaked += list(Path("/tmp").glob("huge-*.bin"))
     assert leaked == []
 
 

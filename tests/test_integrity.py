@@ -7,8 +7,6 @@ and the ones that touch the test machinery are flagged."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 import hostile

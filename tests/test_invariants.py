@@ -1,4 +1,5 @@
-"""The workbook's promises, for every real part (see DESIGN.md, "Invariants").
+"""The workbook's promises, for every real part (README.md, "For maintainers";
+CONTRIBUTING.md, "Changing a lesson").
 
 These run every lesson, every challenge on the bare lesson, every solution, and
 each part's tests against the previous part's code."""
@@ -8,12 +9,13 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
 from conftest import ROOT
 from workbook.catalog import parts
-from workbook.verify import jobs
+from workbook.verify import Job, jobs
 
 PARTS = parts(ROOT)
 
@@ -25,7 +27,7 @@ JOBS = sorted(jobs(PARTS), key=lambda job: (job.name.endswith(("-conventions", "
 
 @pytest.mark.timeout(900)
 @pytest.mark.parametrize("job", JOBS, ids=[job.name for job in JOBS])
-def test_every_promise_holds(job) -> None:
+def test_every_promise_holds(job: Job) -> None:
     problems = [f"{c.part} {c.name}: {c.detail}" for c in job.run() if not c.ok]
     assert problems == []
 
@@ -35,7 +37,7 @@ def test_there_are_four_parts() -> None:
 
 
 @pytest.mark.timeout(1200)
-def test_part4_lessons_tests_cover_every_line_and_branch(tmp_path) -> None:
+def test_part4_lessons_tests_cover_every_line_and_branch(tmp_path: Path) -> None:
     """`cd lessons/part4 && uv run pytest` enforces 100% coverage of app/ (its pytest.ini)."""
     env = {**os.environ, "COVERAGE_FILE": str(tmp_path / ".coverage")}
     result = subprocess.run(

@@ -164,17 +164,15 @@ def test_every_solution_is_a_patch_that_applies_to_its_lesson(part: Part) -> Non
     assert overlays == [], "solutions are patches now, not overlay folders"
 
 
-def test_solution_shows_the_patch(tiny_workbook: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.chdir(tiny_workbook)
+def test_solution_shows_the_patch(in_workbook: Path) -> None:
     result = runner.invoke(app, ["solution", "part1", "echo"])
     assert result.exit_code == 0
     assert result.output == ECHO_PATCH
 
 
-def test_solution_applies_to_a_working_copy_and_says_when_it_cannot(tiny_workbook: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.chdir(tiny_workbook)
+def test_solution_applies_to_a_working_copy_and_says_when_it_cannot(in_workbook: Path, tmp_path: Path) -> None:
     copy = tmp_path / "mine"
-    shutil.copytree(tiny_workbook / "lessons/part1", copy)
+    shutil.copytree(in_workbook / "lessons/part1", copy)
     result = runner.invoke(app, ["solution", "part1", "echo", "--apply", str(copy)], env={"COLUMNS": "200"})
     assert result.exit_code == 0, result.output
     assert '@app.get("/echo/{word}")' in (copy / "app/main.py").read_text()
@@ -184,8 +182,7 @@ def test_solution_applies_to_a_working_copy_and_says_when_it_cannot(tiny_workboo
     assert "Traceback" not in again.output
 
 
-def test_the_maintainers_round_trip_edit_then_save(tiny_workbook: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.chdir(tiny_workbook)
+def test_the_maintainers_round_trip_edit_then_save(in_workbook: Path, tmp_path: Path) -> None:
     work = tmp_path / "work"
     assert runner.invoke(app, ["solution", "part1", "echo", "--edit", str(work)]).exit_code == 0
     main = work / "app/main.py"
@@ -194,12 +191,12 @@ def test_the_maintainers_round_trip_edit_then_save(tiny_workbook: Path, tmp_path
     (work / "app/extra.py").write_text("LOUD = True\n")
     saved = runner.invoke(app, ["solution", "part1", "echo", "--save", str(work)])
     assert saved.exit_code == 0, saved.output
-    patch = (tiny_workbook / "solutions/part1/echo.patch").read_text()
+    patch = (in_workbook / "solutions/part1/echo.patch").read_text()
     assert '+    return {"word": word.upper()}' in patch
     assert "+++ b/app/extra.py" in patch
     # Saving again without a change rewrites the same patch.
     assert runner.invoke(app, ["solution", "part1", "echo", "--save", str(work)]).exit_code == 0
-    assert (tiny_workbook / "solutions/part1/echo.patch").read_text() == patch
+    assert (in_workbook / "solutions/part1/echo.patch").read_text() == patch
     # The tests are the lesson's own: a solution may not change them.
     write(work / "tests/test_basic.py", "# emptied\n")
     refused = runner.invoke(app, ["solution", "part1", "echo", "--save", str(work)], env={"COLUMNS": "200"})
@@ -207,8 +204,7 @@ def test_the_maintainers_round_trip_edit_then_save(tiny_workbook: Path, tmp_path
     assert "A solution may not change tests/test_basic.py" in refused.output
 
 
-def test_edit_refuses_a_folder_that_is_not_empty(tiny_workbook: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.chdir(tiny_workbook)
+def test_edit_refuses_a_folder_that_is_not_empty(in_workbook: Path, tmp_path: Path) -> None:
     (tmp_path / "busy").mkdir()
     (tmp_path / "busy" / "keep.txt").write_text("mine")
     result = runner.invoke(app, ["solution", "part1", "echo", "--edit", str(tmp_path / "busy")], env={"COLUMNS": "200"})

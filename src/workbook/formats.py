@@ -24,7 +24,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from workbook.results import LESSON, Scorecard, TestResult
+from workbook.results import LESSON, STATUS_STYLE, Scorecard, TestResult
 
 FILE_FORMATS = {
     "json": "scorecard.json",
@@ -34,14 +34,6 @@ FILE_FORMATS = {
     "markdown": "feedback.md",
 }
 FORMATS = ("table", *FILE_FORMATS)
-
-STATUS_LABEL = {
-    "passed": ("✓ passed", "green"),
-    "failed": ("✗ failed", "red"),
-    "error": ("! error", "red"),
-    "timeout": ("⏱ timeout", "yellow"),
-    "skipped": ("- skipped", "dim"),
-}
 
 
 def points(value: float) -> str:
@@ -96,7 +88,7 @@ def show_table(card: Scorecard, console: Console) -> None:
         for result in card.results:
             if result.group != group:
                 continue
-            label, style = STATUS_LABEL.get(result.status, (result.status, ""))
+            label, style = STATUS_STYLE.get(result.status, (result.status, ""))
             name = (result.doc or result.name) + (" (hidden)" if result.hidden else "")
             table.add_row(
                 Text(label, style=style),
@@ -203,8 +195,8 @@ def junit(card: Scorecard) -> str:
             "skipped": sum(r.status == "skipped" for r in results),
         }
         seconds = sum(r.seconds for r in results)
-        suite = ET.SubElement(root, "testsuite", name=group, time=f"{seconds:.3f}",
-                              **{key: str(value) for key, value in counts.items()})  # fmt: skip
+        attributes = {"name": group, "time": f"{seconds:.3f}", **{key: str(value) for key, value in counts.items()}}
+        suite = ET.SubElement(root, "testsuite", attributes)
         properties = ET.SubElement(suite, "properties")
         ET.SubElement(properties, "property", name="points", value=f"{earned:g}/{possible:g}")
         for result in results:

@@ -144,8 +144,8 @@ def install_pristine_tests(part: Part, scratch: Path, groups: list[str]) -> list
     replaced = [name for name in sandbox.CONTROL_FILES if (scratch / name).exists() and name != "conftest.py"]
     for name in sandbox.CONTROL_FILES:
         sandbox.remove(scratch / name)
-    for folder in ("tests", "challenges"):
-        sandbox.remove(scratch / folder)
+    for top in ("tests", "challenges"):
+        sandbox.remove(scratch / top)
     shutil.copyfile(part.folder / "conftest.py", scratch / "conftest.py")
     (scratch / "pytest.ini").write_text(GRADER_INI, encoding="utf-8")
     for group in groups:

@@ -163,9 +163,13 @@ class Guard:
                 self.refuse(f"reading {name} (frames lead into pytest)")
         elif event == "object.__setattr__":
             obj, name = args[0], args[1]
-            if name in CODE_ATTRIBUTES and isinstance(obj, types.FunctionType):
-                if self.trusted_file(obj.__code__.co_filename) and self.actor_kind(sys._getframe(2)) == UNTRUSTED:
-                    self.refuse(f"changing {name} of {obj.__qualname__}")
+            if (
+                name in CODE_ATTRIBUTES
+                and isinstance(obj, types.FunctionType)
+                and self.trusted_file(obj.__code__.co_filename)
+                and self.actor_kind(sys._getframe(2)) == UNTRUSTED
+            ):
+                self.refuse(f"changing {name} of {obj.__qualname__}")
         elif event == "sys._getframe":
             caller = sys._getframe(2)
             if self.actor_kind(caller) == UNTRUSTED or self.reaches_past_untrusted(caller, args[0]):
@@ -279,7 +283,7 @@ class Guard:
                     break
             if len(found) >= 3:
                 break
-        if len(sys.meta_path) != len(self.finders) or any(a is not b for a, b in zip(sys.meta_path, self.finders)):
+        if len(sys.meta_path) != len(self.finders) or any(a is not b for a, b in zip(sys.meta_path, self.finders, strict=True)):
             found.append("an import hook was added to sys.meta_path")
         for number, handler in self.signals.items():
             try:

@@ -33,6 +33,7 @@ import shutil
 import signal
 import sys
 import time
+from typing import Any
 
 PR_SET_PDEATHSIG = 1
 PR_SET_CHILD_SUBREAPER = 36
@@ -65,8 +66,11 @@ def call(name: str, *args: object) -> int:
 
 
 def mount(source: str | None, target: str, fstype: str | None, flags: int, data: str | None = None) -> None:
-    encode = lambda text: None if text is None else text.encode()  # noqa: E731
-    call("mount", encode(source), encode(target), encode(fstype), ctypes.c_ulong(flags), encode(data))
+    call("mount", encoded(source), encoded(target), encoded(fstype), ctypes.c_ulong(flags), encoded(data))
+
+
+def encoded(text: str | None) -> bytes | None:
+    return None if text is None else text.encode()
 
 
 def prctl(option: int, value: int) -> None:
@@ -130,7 +134,7 @@ def set_limits(limits: dict[str, int]) -> None:
         resource.setrlimit(names[name], (value, value))
 
 
-def isolate(config: dict, notes: list[str]) -> str:
+def isolate(config: dict[str, Any], notes: list[str]) -> str:
     """Enter new namespaces; return the isolation mode ("root", "user" or "none")."""
     wanted = config["isolation"]
     if wanted == "none":
@@ -194,7 +198,7 @@ def cover(needed: list[str], hidden: list[str], staging: str, own_user: bool) ->
             mount(stage, path, None, MS_MOVE)
 
 
-def build_filesystem(config: dict, mode: str, notes: list[str]) -> str:
+def build_filesystem(config: dict[str, Any], mode: str, notes: list[str]) -> str:
     """Everything read-only but one sized tmpfs, which becomes /tmp and holds the scratch copy and HOME.
 
     Returns the scratch folder's path inside the sandbox."""
@@ -259,7 +263,7 @@ def known_to_the_system(uid: int) -> None:
         bind(ours, system, read_only=True)
 
 
-def become_the_run(config: dict, mode: str) -> None:
+def become_the_run(config: dict[str, Any], mode: str) -> None:
     if mode in ("root", "uid-only"):
         os.setgroups([])
         os.setgid(config["uid"])
@@ -268,11 +272,11 @@ def become_the_run(config: dict, mode: str) -> None:
     prctl(PR_SET_PDEATHSIG, signal.SIGKILL)  # cleared by setuid, so set again
 
 
-def report(channel: int, data: dict) -> None:
+def report(channel: int, data: dict[str, Any]) -> None:
     os.write(channel, (json.dumps({"kind": "sandbox", **data}) + "\n").encode())
 
 
-def run_child(config: dict, mode: str, notes: list[str]) -> None:
+def run_child(config: dict[str, Any], mode: str, notes: list[str]) -> None:
     """In the forked child: finish the sandbox and exec the run (never returns)."""
     channel = config["channel"]
     try:

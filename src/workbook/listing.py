@@ -64,9 +64,8 @@ def marker(decorator: ast.expr) -> tuple[str, ast.Call | None] | None:
     """`@pytest.mark.points(2)` -> ("points", <call>); `@pytest.mark.hidden` -> ("hidden", None)."""
     call = decorator if isinstance(decorator, ast.Call) else None
     target = call.func if call else decorator
-    if isinstance(target, ast.Attribute) and isinstance(target.value, ast.Attribute):
-        if target.value.attr == "mark":
-            return target.attr, call
+    if isinstance(target, ast.Attribute) and isinstance(target.value, ast.Attribute) and target.value.attr == "mark":
+        return target.attr, call
     return None
 
 

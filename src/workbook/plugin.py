@@ -76,7 +76,7 @@ def signed_sender(fd: int, signer: hmac.HMAC) -> Send:
         _fd: int = fd,
         _signer: hmac.HMAC = signer,
         _seq: list[int] = [0],  # noqa: B006 - the counter lives here, out of reach
-        _lock: Any = threading.Lock(),
+        _lock: Any = threading.Lock(),  # noqa: B008 - one lock, made once, out of reach
         _write: Callable[[int, bytes], int] = os.write,
         _dumps: Callable[..., str] = json.dumps,
     ) -> None:
@@ -251,7 +251,7 @@ def build(send: Send, armed: guard_module.Guard | None) -> tuple[type, list[Call
                 sys.stdout.flush()
                 os._exit(0)
 
-    methods = [value for value in vars(ResultCollector).values() if isinstance(value, types.FunctionType)]
+    methods: list[Callable[..., Any]] = [value for value in vars(ResultCollector).values() if isinstance(value, types.FunctionType)]
     return ResultCollector, methods
 
 
@@ -269,11 +269,11 @@ def shield_the_rewriter(protected: set[int]) -> None:
         if isinstance(finder, AssertionRewritingHook):
             shield = Shield(finder)
             protected.update(id(function) for function in shield.functions)
-            sys.meta_path[index] = shield  # type: ignore[call-overload]
+            sys.meta_path[index] = shield
             for module in list(sys.modules.values()):
                 spec = getattr(module, "__spec__", None)
                 if getattr(module, "__loader__", None) is finder:
-                    module.__loader__ = shield
+                    module.__loader__ = shield  # type: ignore[assignment]  # it loads as the hook it wraps
                 if spec is not None and spec.loader is finder:
                     spec.loader = shield
 
@@ -375,7 +375,7 @@ def pristine_codes(path: Path, config: pytest.Config) -> dict[str, types.CodeTyp
 
 def called_by_pytest(item: pytest.Item) -> bool:
     """Is this hook call pluggy's, from pytest's own `Function.runtest` of this very item?"""
-    frame = sys._getframe(3)  # past this function, genuine() and the hook
+    frame: types.FrameType | None = sys._getframe(3)  # past this function, genuine() and the hook
     for _ in range(12):
         if frame is None:
             return False
@@ -415,8 +415,8 @@ def setup() -> tuple[type, bool, Callable[..., None]]:
     collector, methods = build(send or (lambda kind, data: None), guard)
 
     @pytest.hookimpl(tryfirst=True)
-    def pytest_load_initial_conftests(early_config: pytest.Config, _guard: Any = guard, _send: Send = send) -> None:
-        if _guard is not None:
+    def pytest_load_initial_conftests(early_config: pytest.Config, _guard: Any = guard, _send: Send | None = send) -> None:
+        if _guard is not None and _send is not None:
             prepare(_guard)
             if not import_app(_send):
                 sys.stdout.flush()

@@ -12,16 +12,8 @@ from workbook.catalog import Part
 from workbook.grader import Scorecard, TestResult
 from workbook.listing import LESSON
 from workbook.reasons import without_case
+from workbook.results import STATUS_STYLE
 from workbook.workcopy import GroupScore
-
-STATUS_STYLE = {
-    "passed": ("✓ passed", "green"),
-    "failed": ("✗ failed", "red"),
-    "error": ("! error", "red"),
-    "timeout": ("⏱ timeout", "yellow"),
-    "skipped": ("- skipped", "dim"),
-}
-
 
 # Tests that crash or cannot run the same way share one cause, however many.
 # Wrong answers are each a different sentence to read, unless many give the

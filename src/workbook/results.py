@@ -18,6 +18,15 @@ from workbook.reasons import explain, shorten
 LESSON = "lesson"  # the group of a part's own tests; every other group is a challenge slug
 TIMEOUT_REASON = "took longer than {limit} and was stopped (an endless loop, or waiting for something that never comes?)"
 
+# How a status is shown: its label and its colour (terminal and Markdown alike).
+STATUS_STYLE = {
+    "passed": ("✓ passed", "green"),
+    "failed": ("✗ failed", "red"),
+    "error": ("! error", "red"),
+    "timeout": ("⏱ timeout", "yellow"),
+    "skipped": ("- skipped", "dim"),
+}
+
 # Worst first: when a test's phases disagree, the worst one decides.
 STATUSES = ("error", "timeout", "failed", "skipped", "passed")
 

@@ -109,7 +109,7 @@ def is_watched(path: Path) -> bool:
 
 
 def snapshot(folder: Path) -> dict[Path, float]:
-    found = {}
+    found: dict[Path, float] = {}
     for path in folder.rglob("*"):
         if is_watched(path.relative_to(folder)):
             try:

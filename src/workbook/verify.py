@@ -19,6 +19,7 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 from workbook import patches, sandbox
@@ -147,11 +148,11 @@ def jobs(parts: list[Part]) -> list[Job]:
     """Every check of every part, as jobs that can run in any order, in parallel."""
     found: list[Job] = []
     for part in parts:
-        found.append(Job(part, f"{part.name}-conventions", lambda part=part: convention_checks(part)))
-        found.append(Job(part, f"{part.name}-lesson", lambda part=part: lesson_checks(part)))
+        found.append(Job(part, f"{part.name}-conventions", partial(convention_checks, part)))
+        found.append(Job(part, f"{part.name}-lesson", partial(lesson_checks, part)))
         if part.previous() is not None:
-            found.append(Job(part, f"{part.name}-previous-part", lambda part=part: previous_part_check(part)))
-        found.extend(Job(part, f"{part.name}-{c.slug}", lambda c=c: solution_check(c)) for c in part.challenges())
+            found.append(Job(part, f"{part.name}-previous-part", partial(previous_part_check, part)))
+        found.extend(Job(part, f"{part.name}-{c.slug}", partial(solution_check, c)) for c in part.challenges())
     return found
 
 

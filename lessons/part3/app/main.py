@@ -37,7 +37,10 @@ def create_first_admin() -> None:
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     # Runs once before the first request.
-    get_settings()  # read the settings now, so a missing SECRET_KEY is reported at start-up
+    # app/db.py read the settings when it was imported, and get_settings() keeps
+    # them, so this reads nothing new; only after the cache was cleared (as the
+    # tests do) does it read them again, reporting a missing SECRET_KEY here.
+    get_settings()
     create_db_and_tables()
     create_first_admin()
     yield
