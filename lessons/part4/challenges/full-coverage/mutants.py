@@ -26,6 +26,8 @@ WORKERS = max(1, min(4, os.cpu_count() or 1))  # mutants run at the same time
 PYTEST_ARGS = [
     "-x", "-q", "--no-header", "-p", "no:cacheprovider", "--import-mode=importlib",
     "-o", "addopts=", "--timeout=10", "-p", "no:randomly", "-p", "no:xdist",
+    # Installed beside the workbook, not needed by your tests, and slow to load.
+    "-p", "no:hypothesispytest", "-p", "no:schemathesis",
 ]  # fmt: skip
 SHARED_LIBRARIES = (
     "pytest", "fastapi", "fastapi.testclient", "sqlmodel", "sqlalchemy", "pydantic_settings",

@@ -123,6 +123,7 @@ def run_under_coverage(lesson: Path, work: Path) -> Run:
         "-p", "no:cacheprovider", "--import-mode=importlib", "--no-header", "-q",
         "-o", "addopts=",  # not the lesson's own options (they want 100% of all of app/)
         "--timeout=30",
+        "-p", "no:hypothesispytest", "-p", "no:schemathesis",  # installed beside the workbook, slow to load
         "--cov=app", f"--cov-config={work / 'coveragerc'}", "--cov-context=test",
         f"--cov-report=json:{report}",
     ]  # fmt: skip
