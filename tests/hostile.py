@@ -181,7 +181,8 @@ def once(base: Path, name: str, compute: Callable[[], dict[str, Any]]) -> dict[s
         fcntl.flock(lock, fcntl.LOCK_EX)
         if not result.exists():
             result.write_text(json.dumps(compute()), encoding="utf-8")
-    return json.loads(result.read_text(encoding="utf-8"))
+    shared_result: dict[str, Any] = json.loads(result.read_text(encoding="utf-8"))
+    return shared_result
 
 
 def write(path: Path, text: str) -> None:
