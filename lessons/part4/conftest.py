@@ -34,6 +34,7 @@ import app.core.security as security_module
 import app.db as db_module
 import app.main as main_module
 from app.config import Settings, get_settings
+from app.core.rate_limit import AuthLimiter, get_auth_limiter
 from app.db import get_session
 from app.main import app
 from app.notifications import get_notifier
@@ -108,9 +109,14 @@ def notifier() -> RecordingNotifier:
 @pytest.fixture
 def client(session: Session, notifier: RecordingNotifier) -> Iterator[TestClient]:
     """A client whose requests use the in-memory database instead of the real one,
-    and a recording notifier instead of the notifications log."""
+    a recording notifier instead of the notifications log, and a fresh limiter
+    on login attempts with roomy limits."""
+    # Every TestClient request comes from one address, and the tests log in a
+    # lot. The tests of the limits themselves put in a limiter of their own.
+    limiter = AuthLimiter(per_client=10_000, per_username=10_000)
     app.dependency_overrides[get_session] = lambda: session
     app.dependency_overrides[get_notifier] = lambda: notifier
+    app.dependency_overrides[get_auth_limiter] = lambda: limiter
     # No `with`: the lifespan (which creates tables in the real database) does not run.
     yield TestClient(app)
     app.dependency_overrides.clear()
@@ -247,8 +253,8 @@ class LiveServer:
 @pytest.fixture
 def live_server(temp_database: Engine, notifier: RecordingNotifier) -> Iterator[LiveServer]:
     """The app in a real uvicorn server (see LiveServer) on a fresh SQLite file,
-    with the `notifier` fixture as its notifier. A test may set other
-    dependency_overrides; they are all cleared afterwards."""
+    with the `notifier` fixture as its notifier and roomy login limits. A test
+    may set other dependency_overrides; they are all cleared afterwards."""
 
     def session_per_request() -> Iterator[Session]:
         # A new session for every request: requests run at the same time, on
@@ -256,8 +262,10 @@ def live_server(temp_database: Engine, notifier: RecordingNotifier) -> Iterator[
         with Session(temp_database) as session:
             yield session
 
+    limiter = AuthLimiter(per_client=10_000, per_username=10_000)  # as for `client`
     app.dependency_overrides[get_session] = session_per_request
     app.dependency_overrides[get_notifier] = lambda: notifier
+    app.dependency_overrides[get_auth_limiter] = lambda: limiter
     server = LiveServer()
     yield server
     server.stop()

@@ -4,8 +4,8 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
-from fastapi.responses import RedirectResponse
 from fastapi.exceptions import RequestValidationError
+from fastapi.responses import RedirectResponse
 from sqlmodel import Session
 
 from app.config import get_settings

@@ -5,14 +5,12 @@ import re
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
 import jwt
 import pytest
 from pwdlib.hashers.argon2 import Argon2Hasher
 
 PASSWORD = "correct horse battery"
-LESSON = Path(__file__).parents[1]
 
 JSON = {"Content-Type": "application/json"}
 # "\ud800" is half of a UTF-16 pair: valid JSON, but text that UTF-8 cannot encode.
@@ -336,9 +334,9 @@ def test_no_more_password_checks_run_at_once_than_there_are_cores(monkeypatch):
 
 
 @pytest.mark.points(2, hint="In get_settings(), raise SystemExit with one sentence when the key is shorter than 32 bytes or a placeholder.")
-@pytest.mark.parametrize("key", ["abc", "x" * 31, "replace-me-with-a-long-random-string"])
+@pytest.mark.parametrize("key", ["abc", "x" * 31, "change-me", "replace-me-with-a-long-random-string"])
 def test_a_weak_secret_key_stops_the_app_with_one_sentence(monkeypatch, key):
-    """A SECRET_KEY shorter than 32 bytes, or the placeholder printed in the README, stops the app with one sentence naming SECRET_KEY."""
+    """A SECRET_KEY shorter than 32 bytes, or a placeholder such as change-me, stops the app with one sentence naming SECRET_KEY."""
     from app.config import get_settings
 
     monkeypatch.setenv("SECRET_KEY", key)

@@ -1,17 +1,28 @@
 """Dependencies the routes share: who is asking, and the live-update channel."""
 
+from datetime import datetime
 from typing import Annotated
 
 from fastapi import Depends, HTTPException, status
 from fastapi.security import OAuth2PasswordBearer
 
 from app.config import get_settings
-from app.core.security import read_access_token
+from app.core.errors import Responses, error_response
+from app.core.security import read_access_token, token_expires_at
 from app.db import SessionDep
 from app.live import ConnectionManager
 from app.models import User
 
 live_updates = ConnectionManager(send_timeout=get_settings().ws_send_timeout_seconds)
+
+# What a route that needs a logged-in user (or an admin) may answer besides
+# its own answers, for the OpenAPI schema.
+BEARER = {"WWW-Authenticate": {"description": "Bearer", "schema": {"type": "string"}}}
+NEEDS_USER: Responses = {
+    401: {**error_response("No token, or one that is not valid"), "headers": BEARER},
+    403: error_response("The user is deactivated"),
+}
+NEEDS_ADMIN: Responses = {**NEEDS_USER, 403: error_response("The user is deactivated, or not an admin")}
 
 oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/auth/token")
 TokenDep = Annotated[str, Depends(oauth2_scheme)]
@@ -68,4 +79,12 @@ def get_websocket_user(session: SessionDep, token: str = "") -> User | None:
 
 
 WebSocketUser = Annotated[User | None, Depends(get_websocket_user)]
+
+
+def get_token_expiry(token: str = "") -> datetime | None:
+    """When the WebSocket's token expires (None if it is not valid): the socket may not outlive it."""
+    return token_expires_at(token)
+
+
+TokenExpiry = Annotated[datetime | None, Depends(get_token_expiry)]
 # --8<-- [end:websocket-user]

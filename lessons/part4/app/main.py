@@ -71,6 +71,7 @@ app = FastAPI(
     lifespan=lifespan,
     max_body_size=MAX_BODY_BYTES,
     docs_url=None,  # served by serve_docs, without a CDN
+    responses={413: {"description": "The body is larger than 64 KiB"}},
     exception_handlers={
         RequestValidationError: validation_error_handler,
         405: method_not_allowed_handler,

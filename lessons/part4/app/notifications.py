@@ -2,6 +2,7 @@
 
 import asyncio
 import logging
+import re
 from pathlib import Path
 from typing import Annotated, Protocol
 
@@ -20,6 +21,16 @@ class Notifier(Protocol):
 # --8<-- [end:notifier]
 
 
+# The characters that end a line for one reader or another (str.splitlines
+# knows them all): a title holding one must not start a line of its own.
+LINE_BREAKS = re.compile("[\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029]")
+
+
+def one_line(text: str) -> str:
+    """`text` with each line break written out as an escape, such as \\n."""
+    return LINE_BREAKS.sub(lambda match: match.group().encode("unicode_escape").decode(), text)
+
+
 # --8<-- [start:file-notifier]
 class FileNotifier:
     """Appends `Notify {username}: {message}` as one line to a log file."""
@@ -28,7 +39,8 @@ class FileNotifier:
         self.path = path
 
     async def notify(self, username: str, message: str) -> None:
-        line = f"Notify {username}: {message}\n"
+        # One notification, one line, whatever the title holds.
+        line = f"Notify {one_line(username)}: {one_line(message)}\n"
         # File I/O blocks: do it on a worker thread, not on the event loop.
         await asyncio.to_thread(self._append, line)
 
@@ -49,7 +61,7 @@ NotifierDep = Annotated[Notifier, Depends(get_notifier)]
 
 
 # --8<-- [start:notify-safely]
-async def notify_safely(notifier: Notifier, username: str, message: str, task_id: int) -> None:
+async def notify_safely(notifier: Notifier, username: str, message: str, task_id: int | None) -> None:
     """Run as a background task: a failing notifier is logged, never raised.
 
     The response has already been sent when this runs, so an exception here

@@ -7,6 +7,11 @@ from app.models import User
 
 
 def get_user_by_username(session: Session, username: str) -> User | None:
+    # Usernames are ASCII (see Username in models.py). Python lower-cases some
+    # other letters to ASCII ones (the Kelvin sign "K" to "k"): such a name
+    # could otherwise log in as somebody else.
+    if not username.isascii():
+        return None
     query = select(User).where(func.lower(User.username) == username.lower())
     return session.exec(query).first()
 

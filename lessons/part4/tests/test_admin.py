@@ -107,12 +107,12 @@ def test_a_user_id_that_is_no_user_id_is_422(client, admin_headers, user_id):
 @pytest.mark.points(1)
 @pytest.mark.parametrize("body", [{"is_admin": False}, {"is_active": False}])
 def test_an_admin_cannot_lock_themselves_out(client, admin_headers, body):
-    """An admin cannot demote or deactivate themselves (400): there must always be a way back in."""
+    """An admin cannot demote or deactivate themselves (409): there must always be a way back in."""
     me = user_id(client, admin_headers)
 
     response = client.patch(f"/admin/users/{me}", json=body, headers=admin_headers)
 
-    assert response.status_code == 400
+    assert response.status_code == 409
     assert client.get("/admin/users", headers=admin_headers).status_code == 200
 
 

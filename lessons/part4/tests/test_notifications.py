@@ -124,6 +124,22 @@ def test_the_default_notifier_keeps_what_the_log_held(default_notifier, client, 
     ]
 
 
+@pytest.mark.points(2, hint="Write each line break in the title as an escape (\\n), including the ones str.splitlines() knows beyond \\n and \\r.")
+@pytest.mark.parametrize(
+    "separator",
+    ["\n", "\r", "\r\n", "\v", "\f", "\x1c", "\x85", "\u2028", "\u2029"],
+    ids=["LF", "CR", "CRLF", "VT", "FF", "FS", "NEL", "LINE SEPARATOR", "PARAGRAPH SEPARATOR"],
+)
+def test_a_title_cannot_forge_a_line_of_the_log(default_notifier, client, auth_headers, separator):
+    """A title holding a line break of any kind still makes exactly one line in NOTIFICATIONS_LOG, so it cannot forge another user's notification."""
+    add(client, auth_headers, f"Buy milk{separator}Notify admin: the server is yours")
+
+    with default_notifier.open(encoding="utf-8", newline="") as log:
+        text = log.read()
+    assert text.endswith("\n") and len(text.splitlines()) == 1, f"the log holds {text!r}"
+    assert text.startswith("Notify alice: Task created: Buy milk")
+
+
 @pytest.mark.points(1, hint="Blocking file I/O goes to a worker thread: await asyncio.to_thread(...).")
 def test_the_file_notifier_writes_on_a_worker_thread(tmp_path):
     """FileNotifier.notify opens and writes its file on a worker thread, never on the event loop's own thread."""

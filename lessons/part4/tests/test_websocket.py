@@ -6,6 +6,8 @@ the feed, like /tasks/, is for logged-in users only.
 """
 
 import asyncio
+import logging
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
@@ -14,6 +16,7 @@ import jwt
 import pytest
 from fastapi import WebSocketDisconnect
 from sqlmodel import select
+from websockets.exceptions import ConnectionClosed
 
 pytestmark = pytest.mark.timeout(20)
 
@@ -125,6 +128,55 @@ def test_other_admin_changes_leave_the_socket_open(client, auth_headers, admin_h
         assert websocket.receive_text() == "Task created: Still listening"
 
 
+@pytest.mark.points(2, hint="asyncio.timeout(...) around the receive loop, up to the token's exp; then close with 1008.")
+def test_a_socket_is_closed_when_its_token_expires(client, auth_headers):
+    """A socket opened with a token that expires in a moment hears its events until then, and is closed with 1008 when the token expires."""
+    claims = jwt.decode(token_of(auth_headers), options={"verify_signature": False})
+    short_lived = signed({**claims, "exp": int(time.time()) + 2})
+    with client.websocket_connect(f"/ws/tasks?token={short_lived}") as websocket:
+        add(client, auth_headers, "Before the end")
+        assert websocket.receive_text() == "Task created: Before the end"
+        started = time.monotonic()
+
+        with pytest.raises(WebSocketDisconnect) as closed:
+            websocket.receive_text()
+
+    assert closed.value.code == 1008
+    assert time.monotonic() - started < 5, "the socket stayed open long after its token expired"
+
+
+@pytest.mark.points(2, hint="Read with websocket.receive(): it returns binary messages too, where receive_text() raises KeyError.")
+def test_binary_data_closes_the_socket_with_1003(client, auth_headers):
+    """Text a client sends is ignored; binary data closes its socket with 1003 (unsupported data), without an error in the server."""
+    with client.websocket_connect(f"/ws/tasks?token={token_of(auth_headers)}") as websocket:
+        websocket.send_text("hello")
+        add(client, auth_headers, "Still listening")
+        assert websocket.receive_text() == "Task created: Still listening"
+        websocket.send_bytes(b"\x00\xff")
+
+        with pytest.raises(WebSocketDisconnect) as closed:
+            websocket.receive_text()
+
+    assert closed.value.code == 1003
+
+
+@pytest.mark.points(1)
+def test_binary_data_leaves_no_traceback_in_the_server_log(live_server, caplog):
+    """On a real server, a client that sends binary data gets a 1003 close, and the server logs no traceback."""
+    from websockets.sync.client import connect
+
+    caplog.set_level(logging.INFO)
+    with live_server.client() as http:
+        token = live_server.login(http, "alice")["Authorization"].removeprefix("Bearer ")
+    with connect(f"{live_server.ws_url}/ws/tasks?token={token}", open_timeout=5) as websocket:
+        websocket.send(b"\x00\xff")
+        with pytest.raises(ConnectionClosed) as closed:
+            websocket.recv(timeout=5)
+
+    assert closed.value.rcvd is not None and closed.value.rcvd.code == 1003
+    assert [record.getMessage() for record in caplog.records if record.exc_info] == []
+
+
 # ---- what a user hears ------------------------------------------------------------------
 
 
@@ -225,10 +277,12 @@ class QuietSocket:
     async def accept(self) -> None:
         pass
 
-    async def receive_text(self) -> str:
+    async def receive(self) -> dict:
         self.waiting.set()
         await asyncio.Event().wait()  # forever
         raise AssertionError("unreachable")
+
+    receive_text = receive
 
     async def close(self, code: int = 1000, reason: str | None = None) -> None:
         pass
@@ -249,7 +303,8 @@ def test_the_feed_can_be_cancelled():
     websocket = QuietSocket()
 
     async def cancel_while_listening() -> tuple[bool, int]:
-        handler = asyncio.create_task(task_updates(websocket=websocket, user=user, live=manager))
+        expires_at = datetime.now(UTC) + timedelta(minutes=5)
+        handler = asyncio.create_task(task_updates(websocket=websocket, user=user, expires_at=expires_at, live=manager))
         await asyncio.wait_for(websocket.waiting.wait(), 5)
         listening = manager.count(7)
         handler.cancel()

@@ -1,5 +1,8 @@
 """Password hashing and access tokens."""
 
+import os
+import re
+import threading
 from datetime import UTC, datetime, timedelta
 
 import jwt
@@ -9,6 +12,9 @@ from app.config import get_settings
 
 ALGORITHM = "HS256"
 MAX_USER_ID = 2**63 - 1
+# A token's "sub" is the user id exactly as create_access_token writes it:
+# ASCII digits only, so no " 19 ", "1_9", "+19" or digits of other scripts.
+USER_ID = re.compile(r"[1-9][0-9]*")
 
 password_hash = PasswordHash.recommended()  # argon2
 
@@ -16,13 +22,19 @@ password_hash = PasswordHash.recommended()  # argon2
 # username" takes as long as answering "wrong password".
 DUMMY_HASH = password_hash.hash("not anybody's password")
 
+# Each argon2 hash holds 64 MiB of memory while it runs. At most one per core
+# at a time: a burst of logins then waits its turn instead of exhausting memory.
+hashing_slots = threading.BoundedSemaphore(os.cpu_count() or 1)
+
 
 def hash_password(password: str) -> str:
-    return password_hash.hash(password)
+    with hashing_slots:
+        return password_hash.hash(password)
 
 
 def verify_password(password: str, hashed: str) -> bool:
-    return password_hash.verify(password, hashed)
+    with hashing_slots:
+        return password_hash.verify(password, hashed)
 
 
 def create_access_token(user_id: int) -> str:
@@ -38,8 +50,21 @@ def read_access_token(token: str) -> int | None:
     try:
         # Naming the one accepted algorithm rejects "alg": "none" and any other.
         payload = jwt.decode(token, key, algorithms=[ALGORITHM], options={"require": ["exp", "sub"]})
-        user_id = int(payload["sub"])
-    except (jwt.InvalidTokenError, ValueError):
+    except jwt.InvalidTokenError:
+        return None
+    subject = payload["sub"]
+    if not (isinstance(subject, str) and USER_ID.fullmatch(subject)):
         return None
     # SQL integers are 64-bit: an id outside them could not even be looked up.
-    return user_id if 0 < user_id <= MAX_USER_ID else None
+    user_id = int(subject)
+    return user_id if user_id <= MAX_USER_ID else None
+
+
+def token_expires_at(token: str) -> datetime | None:
+    """When a valid token expires, or None if the token is not valid."""
+    key = get_settings().secret_key.get_secret_value()
+    try:
+        payload = jwt.decode(token, key, algorithms=[ALGORITHM], options={"require": ["exp"]})
+    except jwt.InvalidTokenError:
+        return None
+    return datetime.fromtimestamp(payload["exp"], UTC)

@@ -6,15 +6,24 @@ from typing import Annotated
 from fastapi import APIRouter, BackgroundTasks, HTTPException, Path, status
 from sqlmodel import col, select
 
+from app.core.errors import Responses, error_response
 from app.db import SessionDep
-from app.deps import AdminUser, LiveUpdatesDep
+from app.deps import NEEDS_ADMIN, AdminUser, LiveUpdatesDep
 from app.models import Task, TaskPublic, User, UserAdminUpdate, UserAdminView
 
-router = APIRouter(prefix="/admin", tags=["admin"])
+# Every route here needs an admin: each may answer 401 or 403 too.
+router = APIRouter(prefix="/admin", tags=["admin"], responses=NEEDS_ADMIN)
+
+UPDATE_ERRORS: Responses = {
+    400: error_response("The body could not be read as JSON"),
+    404: error_response("No user has this id"),
+    409: error_response("An admin cannot demote or deactivate themselves"),
+}
 
 UserId = Annotated[int, Path(ge=-(2**63), le=2**63 - 1)]
 
 
+# response_model: the route returns table rows, the client sees UserAdminView.
 @router.get("/users", response_model=list[UserAdminView])
 def list_users(admin: AdminUser, session: SessionDep) -> Sequence[User]:
     return session.exec(select(User).order_by(col(User.id))).all()
@@ -25,7 +34,7 @@ def list_all_tasks(admin: AdminUser, session: SessionDep) -> Sequence[Task]:
     return session.exec(select(Task).order_by(col(Task.id))).all()
 
 
-@router.patch("/users/{user_id}", response_model=UserAdminView)
+@router.patch("/users/{user_id}", response_model=UserAdminView, responses=UPDATE_ERRORS)
 def update_user(
     user_id: UserId,
     user_in: UserAdminUpdate,
@@ -42,7 +51,8 @@ def update_user(
     locks_self_out = changes.get("is_admin") is False or changes.get("is_active") is False
     if user.id == admin.id and locks_self_out:
         raise HTTPException(
-            status_code=status.HTTP_400_BAD_REQUEST,
+            # 409 Conflict: the request is valid, but not for this user's own account.
+            status_code=status.HTTP_409_CONFLICT,
             detail="Admins cannot demote or deactivate themselves",
         )
     user.sqlmodel_update(changes)
