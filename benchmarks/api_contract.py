@@ -63,7 +63,8 @@ def parse_args() -> argparse.Namespace:
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+        port: int = sock.getsockname()[1]
+        return port
 
 
 def start_server(part: str, folder: Path) -> tuple[subprocess.Popen[bytes], str]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -18,7 +19,7 @@ SCRIPT = ROOT / "benchmarks" / "api_contract.py"
 
 
 @pytest.mark.timeout(600)
-def test_every_part_passes_schemathesis_with_all_checks(tmp_path) -> None:
+def test_every_part_passes_schemathesis_with_all_checks(tmp_path: Path) -> None:
     command = [sys.executable, str(SCRIPT), "--max-examples", "5", "--seed", "1"]
     result = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True, timeout=540, check=False)
 

@@ -60,6 +60,23 @@ FRAME_HELPERS = (
 WRITE_FLAGS = os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_TRUNC | os.O_APPEND
 
 
+class Protected:
+    """Objects whose code must not be read. Held, not just counted by id: a freed object's id is reused."""
+
+    def __init__(self) -> None:
+        self.objects: dict[int, object] = {}
+
+    def add(self, obj: object) -> None:
+        self.objects[id(obj)] = obj
+
+    def update(self, objects: Iterable[object]) -> None:
+        for obj in objects:
+            self.add(obj)
+
+    def holds(self, obj: object) -> bool:
+        return self.objects.get(id(obj)) is obj
+
+
 class Refused(PermissionError):
     """Raised into code the guard stops: the operation is not allowed in a graded run."""
 
@@ -85,7 +102,7 @@ class Guard:
         self.pristine_folders = tuple(name + os.sep for name in self.pristine)
         self.channel = channel
         self.report = report
-        self.protected: set[int] = set()
+        self.protected = Protected()
         self.kinds: dict[str, str] = {}
         self.busy = threading.local()
         self.refusals: list[str] = []
@@ -157,7 +174,7 @@ class Guard:
         if event == "object.__getattr__":
             obj, name = args[0], args[1]
             if name in CODE_ATTRIBUTES:
-                if id(obj) in self.protected and not self.introspecting_us(sys._getframe(2)):
+                if self.protected.holds(obj) and not self.introspecting_us(sys._getframe(2)):
                     self.refuse(f"reading {name} of the workbook plugin")
             elif name in FRAME_ATTRIBUTES and self.actor_kind(sys._getframe(2)) == UNTRUSTED:
                 self.refuse(f"reading {name} (frames lead into pytest)")

@@ -262,13 +262,13 @@ def watched_module(name: str) -> bool:
     }
 
 
-def shield_the_rewriter(protected: set[int]) -> None:
+def shield_the_rewriter(protected: guard_module.Protected) -> None:
     from _pytest.assertion.rewrite import AssertionRewritingHook
 
     for index, finder in enumerate(sys.meta_path):
         if isinstance(finder, AssertionRewritingHook):
             shield = Shield(finder)
-            protected.update(id(function) for function in shield.functions)
+            protected.update(shield.functions)
             sys.meta_path[index] = shield
             for module in list(sys.modules.values()):
                 spec = getattr(module, "__spec__", None)
@@ -285,18 +285,18 @@ def hide_pytest_from_marks() -> None:
     structures.MARK_GEN._config = None
 
 
-def hide_pytest_from_asserts(protected: set[int]) -> None:
+def hide_pytest_from_asserts(protected: guard_module.Protected) -> None:
     """pytest leaves the current config and test in module globals while a test runs; take them away."""
     from _pytest.assertion import util
 
     util._config = None
     real = util._reprcompare
-    if real is not None and id(real) not in protected:
+    if real is not None and not protected.holds(real):
 
         def reprcompare(op: str, left: object, right: object, _real: Any = real) -> str | None:
             return _real(op, left, right)  # type: ignore[no-any-return]
 
-        protected.add(id(reprcompare))
+        protected.add(reprcompare)
         util._reprcompare = reprcompare
 
 
@@ -399,7 +399,7 @@ def arm() -> tuple[Send | None, guard_module.Guard | None]:
         _send("tamper", {"what": what})
 
     guard = guard_module.Guard(os.getcwd(), channel, report)
-    guard.protected.add(id(report))
+    guard.protected.add(report)
     with contextlib.suppress(ValueError):
         guard.timeout = float(os.environ.pop(TIMEOUT, "0"))
     guard.dump_fd = os.dup(2)  # stderr as it is now, before pytest captures it
@@ -423,7 +423,7 @@ def setup() -> tuple[type, bool, Callable[..., None]]:
                 os._exit(0)
 
     if guard is not None:
-        guard.protected.update(id(function) for function in [*methods, pytest_load_initial_conftests])
+        guard.protected.update([*methods, pytest_load_initial_conftests])
     return collector, guard is not None, pytest_load_initial_conftests
 
 

@@ -142,6 +142,8 @@ def explain_assertion(message: str) -> str:
 
 def explain_details(lines: list[str]) -> list[str]:
     """pytest's explanation of a comparison, without its advice and in plainer words."""
+    full_diff = next((i for i, line in enumerate(lines) if line.startswith("Full diff:")), len(lines))
+    lines = lines[:full_diff]  # the rest is the whole diff (complete when CI is set): the lines above say it
     lines = [line for line in lines if not any(noise.match(line) for noise in NOISE)]
     merged: list[str] = []
     for line in lines:  # "Differing items:" / "Right contains 1 more item:" introduce the next line

@@ -262,9 +262,9 @@ def run(
 ) -> RunResult:
     """Run `python -P -s args...` on the scratch copy `work/submission`, for at most `deadline` seconds.
 
-    Lines the run writes to its results channel are collected; after each one,
-    `limit(lines)` may give an earlier time (time.monotonic()) by which the next
-    line must come, or the run is stopped (a test that hangs, say). The folders
+    Lines the run writes to its results channel are collected; `limit(lines)`,
+    asked after each one and every tenth of a second, may give an earlier time
+    (time.monotonic()) at which the run is stopped (a test that hangs, say). The folders
     in `hide` (the workbook, the original submission) are empty for the run."""
     isolation = isolation or isolation_wanted()
     hidden = [str(path) for path in hide or []]
@@ -378,9 +378,11 @@ class _Reader:
         self, process: subprocess.Popen[bytes], deadline: float, limit: Callable[[list[bytes]], float] | None
     ) -> str | None:
         """Read until the run ends; return "deadline" or "limit" if it had to be stopped."""
-        next_limit = deadline if limit is None else min(deadline, limit(self.lines))
+        next_limit = deadline
         exited_at: float | None = None
         while self.selector.get_map():
+            if limit is not None:  # asked every turn, not only after a new line: a stop may come any time
+                next_limit = min(deadline, limit(self.lines))
             now = time.monotonic()
             if now >= deadline:
                 return "deadline"
@@ -401,8 +403,6 @@ class _Reader:
                     del self.tail[:-OUTPUT_TAIL]
                 else:
                     self.take(chunk)
-                    if limit is not None:
-                        next_limit = min(deadline, limit(self.lines))
         process.wait()
         return None
 

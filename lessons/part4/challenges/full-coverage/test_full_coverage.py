@@ -67,7 +67,8 @@ BUGS = (
     Bug("admin-deactivates-self", "app/routers/admin.py", "an admin can deactivate themselves",
         (("if user.id == admin.id and locks_self_out:", 'if user.id == admin.id and changes.get("is_admin") is False:'),)),
     Bug("wrong-close-code", "app/routers/ws.py", "a socket without a valid token is closed with 1000 instead of 1008",
-        (("code=status.WS_1008_POLICY_VIOLATION", "code=status.WS_1000_NORMAL_CLOSURE"),)),
+        (('code=status.WS_1008_POLICY_VIOLATION, reason="Not authenticated"',
+          'code=status.WS_1000_NORMAL_CLOSURE, reason="Not authenticated"'),)),
 )  # fmt: skip
 
 
