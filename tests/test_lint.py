@@ -19,11 +19,7 @@ import pytest
 from conftest import ROOT
 
 WORKBOOK = ["src", "tests", "benchmarks"]
-# The lessons whose app/ is already clean; the others are being typed.
-LINTED_LESSONS = {
-    "ruff": ["part1", "part2", "part4"],
-    "mypy": ["part1", "part2", "part3"],
-}
+LESSONS = ["part1", "part2", "part3", "part4"]
 CONFIG = ROOT / "pyproject.toml"
 
 
@@ -32,7 +28,7 @@ def run(command: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
 
 
 def test_ruff_finds_nothing() -> None:
-    lessons = [f"lessons/{part}/app" for part in LINTED_LESSONS["ruff"]]
+    lessons = [f"lessons/{part}/app" for part in LESSONS]
     result = run([sys.executable, "-m", "ruff", "check", "--no-cache", *WORKBOOK, *lessons], ROOT)
     assert result.returncode == 0, f"ruff check found problems:\n{result.stdout}{result.stderr}"
 
@@ -42,7 +38,7 @@ def test_mypy_finds_nothing() -> None:
     # One cache per checkout, shared by the runs below (one at a time), outside the repository.
     cache = Path(tempfile.gettempdir()) / f"workbook-mypy-{hashlib.sha256(str(ROOT).encode()).hexdigest()[:12]}"
     mypy = [sys.executable, "-m", "mypy", "--config-file", str(CONFIG), "--cache-dir", str(cache)]
-    runs = [(ROOT, WORKBOOK)] + [(ROOT / "lessons" / part, ["app"]) for part in LINTED_LESSONS["mypy"]]
+    runs = [(ROOT, WORKBOOK)] + [(ROOT / "lessons" / part, ["app"]) for part in LESSONS]
     problems = []
     for folder, targets in runs:
         result = run([*mypy, *targets], folder)
