@@ -26,6 +26,14 @@ ROOT = find_root(Path(__file__).parent)
 sys.dont_write_bytecode = True
 os.environ["PYTHONDONTWRITEBYTECODE"] = "1"
 
+
+def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
+    """`-n auto`: one worker more than there are cores. Many tests spend a while
+    waiting (a server starting, a browser, a run stopped at its time limit),
+    and a third worker keeps two cores busy meanwhile."""
+    return (os.cpu_count() or 1) + 1
+
+
 TINY_APP = '''
 from fastapi import FastAPI
 
