@@ -466,12 +466,13 @@ def init(
 
 @app.command("verify")
 def verify_command(
-    part: Annotated[list[str] | None, typer.Argument(help="Parts to verify [default: all].", show_default=False)] = None,
+    part: Annotated[list[str] | None, typer.Argument(help="Parts to verify \\[default: every part].", show_default=False)] = None,
 ) -> None:
     """Check the workbook's promises for every part (for maintainers).
 
     Each lesson scores 100% on its tests; the previous part's code does not;
-    every challenge fails on the bare lesson and passes with its solution.
+    every challenge fails on the bare lesson and passes with its solution, and
+    the lesson's tests still pass with the solution applied.
     """
     chosen = [load_part(name) for name in part] if part else parts(find_root())
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())

@@ -119,19 +119,22 @@ def previous_part_check(part: Part) -> list[Check]:
     ]  # fmt: skip
 
 
-def solution_check(challenge: Challenge) -> list[Check]:
-    name = f"{challenge.slug}: solution passes, lesson still passes"
+def solution_check(challenge: Challenge, with_lesson: bool = True) -> list[Check]:
+    """The solution passes its challenge; `with_lesson`: and the lesson's tests still pass with it."""
+    name = f"{challenge.slug}: solution passes" + (", lesson still passes" if with_lesson else "")
     if not challenge.solution.is_file():
         return [Check(challenge.part.name, name, False, "no solution to apply")]
     try:
         with with_solution(challenge) as copy:
-            card = grade(challenge.part, copy, challenges=[challenge.slug])
+            card = grade(challenge.part, copy, challenges=[challenge.slug], include_lesson=with_lesson)
     except patches.PatchError as error:
         where = challenge.solution.relative_to(challenge.part.root).as_posix()
         return [Check(challenge.part.name, name, False, f"{where} no longer applies to the lesson: {error} "
                       f"Update the patch (see CONTRIBUTING.md, \"Changing a lesson\").")]  # fmt: skip
-    problems = failing(card, LESSON) + failing(card, challenge.slug)
-    detail = f"lesson {fraction(card, LESSON)}, challenge {fraction(card, challenge.slug)}"
+    problems = (failing(card, LESSON) if with_lesson else []) + failing(card, challenge.slug)
+    detail = f"challenge {fraction(card, challenge.slug)}"
+    if with_lesson:
+        detail = f"lesson {fraction(card, LESSON)}, {detail}"
     return [Check(challenge.part.name, name, card.complete, "; ".join([detail, *problems]))]
 
 
@@ -144,15 +147,20 @@ class Job:
     run: Callable[[], list[Check]]
 
 
-def jobs(parts: list[Part]) -> list[Job]:
-    """Every check of every part, as jobs that can run in any order, in parallel."""
+def jobs(parts: list[Part], lessons_with_solutions: bool = True) -> list[Job]:
+    """Every check of every part, as jobs that can run in any order, in parallel.
+
+    `lessons_with_solutions=False` grades each solution on its challenge only,
+    not on the whole lesson again: the test suite's quick form (see
+    tests/test_invariants.py); `workbook verify` does it all."""
     found: list[Job] = []
     for part in parts:
         found.append(Job(part, f"{part.name}-conventions", partial(convention_checks, part)))
         found.append(Job(part, f"{part.name}-lesson", partial(lesson_checks, part)))
         if part.previous() is not None:
             found.append(Job(part, f"{part.name}-previous-part", partial(previous_part_check, part)))
-        found.extend(Job(part, f"{part.name}-{c.slug}", partial(solution_check, c)) for c in part.challenges())
+        found.extend(Job(part, f"{part.name}-{c.slug}", partial(solution_check, c, lessons_with_solutions))
+                     for c in part.challenges())  # fmt: skip
     return found
 
 
