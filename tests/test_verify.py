@@ -9,7 +9,7 @@ import pytest
 
 from conftest import ECHO_PATCH, ECHO_SOLUTION, write
 from workbook.catalog import Part, get_part
-from workbook.verify import Check, verify
+from workbook.verify import Check, coverage_check, jobs, verify
 
 
 def failed(checks: list[Check]) -> dict[str, str]:
@@ -108,3 +108,19 @@ def test_previous_parts_code_must_score_below_100_percent(tiny_workbook: Path) -
     (part2.folder / "tests/test_echo_is_there.py").unlink()
     checks = {check.name: check for check in verify([part2]) if check.part == "part2"}
     assert not checks["part1's code scores below 100% here"].ok
+
+
+def test_a_lesson_that_demands_coverage_must_reach_it(tiny_workbook: Path) -> None:
+    """Part 4's pytest.ini demands 100% coverage: verify runs the part's own pytest and holds it to that."""
+    lesson = tiny_workbook / "lessons/part1"
+    write(lesson / "pytest.ini", "[pytest]\ntestpaths = tests\naddopts = -p no:cacheprovider --cov=app --cov-branch --cov-fail-under=100\n")
+    part = get_part(tiny_workbook, "part1")
+    assert [job.name for job in jobs([part]) if job.name.endswith("-coverage")] == ["part1-coverage"]
+    assert coverage_check(part)[0].ok
+
+    main = lesson / "app/main.py"
+    main.write_text(main.read_text() + "\n\ndef never_called() -> int:\n    return 1\n")
+    check = coverage_check(part)[0]
+    assert not check.ok
+    assert "not reached" in check.detail and "app/main.py" in check.detail
+    assert not [job for job in jobs([part], full=False) if job.name.endswith("-coverage")]

@@ -7,13 +7,16 @@
 
 Plus the conventions that make grading possible: every graded test has points
 and a docstring, every challenge has a brief with the four headings and a
-solution.
+solution; and a lesson whose pytest.ini demands coverage (Part 4) gets it from
+its own `pytest` run, the command a student types.
 """
 
 from __future__ import annotations
 
 import os
 import shutil
+import subprocess
+import sys
 import tempfile
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor, as_completed
@@ -138,6 +141,36 @@ def solution_check(challenge: Challenge, with_lesson: bool = True) -> list[Check
     return [Check(challenge.part.name, name, card.complete, "; ".join([detail, *problems]))]
 
 
+COVERAGE_REACHED = "Required test coverage of"
+
+
+def demands_coverage(part: Part) -> bool:
+    ini = part.folder / "pytest.ini"
+    return ini.is_file() and "--cov-fail-under" in ini.read_text(encoding="utf-8")
+
+
+def coverage_check(part: Part) -> list[Check]:
+    """`cd lessons/partN && pytest` passes and reaches the coverage its pytest.ini demands."""
+    name = "its own pytest run passes with the coverage pytest.ini demands"
+    with tempfile.TemporaryDirectory(prefix="workbook-coverage-") as scratch:
+        env = {**os.environ, "COVERAGE_FILE": str(Path(scratch) / ".coverage"), "PYTHONDONTWRITEBYTECODE": "1"}
+        # The student's command, less two plugins that only take seconds to load.
+        command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "no:hypothesispytest",
+                   "-p", "no:schemathesis", "--basetemp", str(Path(scratch) / "tmp")]  # fmt: skip
+        try:
+            result = subprocess.run(command, cwd=part.folder, env=env, capture_output=True, text=True, timeout=900, check=False)
+        except subprocess.TimeoutExpired:
+            return [Check(part.name, name, False, "still running after 900 s")]
+    output = result.stdout + result.stderr
+    reached = next((line.strip() for line in output.splitlines() if COVERAGE_REACHED in line), "")
+    ok = result.returncode == 0 and "reached" in reached
+    detail = reached or (output.strip().splitlines() or ["pytest said nothing"])[-1]
+    if not ok:
+        missing = [line for line in output.splitlines() if line.startswith(("app/", "FAILED", "ERROR"))]
+        detail = "; ".join([detail, *missing[:10]])
+    return [Check(part.name, name, ok, detail)]
+
+
 @dataclass(frozen=True)
 class Job:
     """One independent piece of `verify`: a name a person can read, and the work."""
@@ -147,20 +180,22 @@ class Job:
     run: Callable[[], list[Check]]
 
 
-def jobs(parts: list[Part], lessons_with_solutions: bool = True) -> list[Job]:
+def jobs(parts: list[Part], full: bool = True) -> list[Job]:
     """Every check of every part, as jobs that can run in any order, in parallel.
 
-    `lessons_with_solutions=False` grades each solution on its challenge only,
-    not on the whole lesson again: the test suite's quick form (see
-    tests/test_invariants.py); `workbook verify` does it all."""
+    `full=False` is the test suite's quick form (see tests/test_invariants.py):
+    each solution graded on its challenge only, not on the whole lesson again,
+    and no coverage gate. These are whole lesson runs that only a change to a
+    lesson or a patch can break; `workbook verify` does it all."""
     found: list[Job] = []
     for part in parts:
         found.append(Job(part, f"{part.name}-conventions", partial(convention_checks, part)))
         found.append(Job(part, f"{part.name}-lesson", partial(lesson_checks, part)))
         if part.previous() is not None:
             found.append(Job(part, f"{part.name}-previous-part", partial(previous_part_check, part)))
-        found.extend(Job(part, f"{part.name}-{c.slug}", partial(solution_check, c, lessons_with_solutions))
-                     for c in part.challenges())  # fmt: skip
+        if full and demands_coverage(part):
+            found.append(Job(part, f"{part.name}-coverage", partial(coverage_check, part)))
+        found.extend(Job(part, f"{part.name}-{c.slug}", partial(solution_check, c, full)) for c in part.challenges())
     return found
 
 
