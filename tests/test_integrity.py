@@ -30,7 +30,7 @@ def grade_the_teapots(tmp_path_factory: pytest.TempPathFactory) -> dict[str, obj
     hostile.teapot(part.folder, folder / "honest")
     for name, attack in hostile.teapot_attacks().items():
         attack(hostile.teapot(part.folder, folder / name))
-    run = batch.Batch(part, tmp_path_factory.mktemp("out"), challenges=[], jobs=2, per_test_timeout=10, watchdog=300)
+    run = batch.Batch(part, tmp_path_factory.mktemp("out"), challenges=[], jobs=2, per_test_timeout=5, watchdog=300)
     return {name: card.as_dict() for name, card in run.run(batch.find_submissions(folder))}
 
 
