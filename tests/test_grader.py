@@ -50,6 +50,16 @@ def test_a_partial_submission_loses_exactly_the_failing_tests_points(tiny_part: 
     assert card.groups() == {"lesson": (3.0, 5.0)}
 
 
+def test_progress_is_told_as_each_result_comes_in(tiny_part: Part, submission: Path) -> None:
+    """What `check` shows while the tests run: how many ran so far, how many did not pass."""
+    break_health(submission, '    return {"status": "fine"}')
+    heard: list[tuple[int, int]] = []
+    card = grade(tiny_part, submission, on_progress=lambda run, failed: heard.append((run, failed)))
+    assert [run for run, _ in heard] == list(range(1, len(card.results) + 1))
+    assert heard[-1] == (len(card.results), sum(result.status != "passed" for result in card.results))
+    assert heard[-1][1] >= 2  # the broken health check, and the challenge's test on the bare lesson
+
+
 def test_a_submission_with_the_solution_scores_everything(tiny_part: Part, submission: Path) -> None:
     write(submission / "app" / "main.py", ECHO_SOLUTION)
     card = grade(tiny_part, submission)

@@ -33,6 +33,7 @@ import shutil
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -84,13 +85,16 @@ def grade(
     stop: threading.Event | None = None,
     stop_on_repeated_hang: bool = False,
     hide: list[Path] | None = None,
+    on_progress: Callable[[int, int], None] | None = None,
 ) -> Scorecard:
     """Grade `submission` (a folder or a .zip) on the part's lesson tests and the given challenges (default: all).
 
     The runs cannot see the workbook, the submission's own folder, or the folders in `hide`.
     `stop_on_repeated_hang` (for `check`, where a quick answer matters more than
     a complete one): once a test has hung, the others get HANG_FOLLOW_UP seconds
-    each. `stop` (an event) ends the grading soon after it is set."""
+    each. `stop` (an event) ends the grading soon after it is set.
+    `on_progress(run, failed)` is told, as each test's result comes in, how
+    many tests have run so far and how many of them did not pass."""
     started = time.monotonic()
     deadline = started + watchdog
     slugs = [c.slug for c in part.challenges()] if challenges is None else challenges
@@ -118,7 +122,7 @@ def grade(
             shutil.copytree(scratch, keep, symlinks=True)
         card.problem = compile_problem(scratch) or missing_app(scratch)
         hidden = [part.root, submission.resolve(), *(hide or [])]
-        run = Runner(work, groups, per_test_timeout, deadline, stop, stop_on_repeated_hang, hidden)
+        run = Runner(work, groups, per_test_timeout, deadline, stop, stop_on_repeated_hang, hidden, on_progress)
         why_not_run = card.problem or ""
         if not card.problem:
             why_not_run = run.all_tests()
@@ -281,6 +285,8 @@ class Runner:
     stop: threading.Event | None = None
     stop_on_repeated_hang: bool = False
     hide: list[Path] = field(default_factory=list)
+    on_progress: Callable[[int, int], None] | None = None
+    heard: dict[str, str] = field(default_factory=dict)  # node id -> status, as the results came in
     outcomes: dict[str, Outcome] = field(default_factory=dict)
     confirmed: set[str] = field(default_factory=set)  # node ids whose test function was seen to return
     flags: list[str] = field(default_factory=list)
@@ -307,7 +313,7 @@ class Runner:
             deselected = [f"--deselect={nodeid}" for nodeid in sorted(self.outcomes)]
             key = secrets.token_bytes(32)
             startup = min(IMPORT_DEADLINE, max(self.per_test_timeout, (self.deadline - time.monotonic()) / 2))
-            watch = Watch(self.per_test_timeout, self.stop, key, startup)
+            watch = Watch(self.per_test_timeout, self.stop, key, startup, self.hear)
             env = {"WORKBOOK_TIMEOUT": f"{self.per_test_timeout:g}"}
             result = sandbox.run(self.command(deselected), self.work, budget, secret=key, env=env, limit=watch.limit,
                                  hide=self.hide)  # fmt: skip
@@ -352,6 +358,12 @@ class Runner:
             else:
                 self.outcomes[running] = Outcome(running, "error", CRASHED)
         return self.watchdog_reason()
+
+    def hear(self, outcome: Outcome) -> None:
+        """A test's result, as it comes in (the run is still going): tell `on_progress`."""
+        self.heard[outcome.nodeid] = outcome.status
+        if self.on_progress is not None:
+            self.on_progress(len(self.heard), sum(status != "passed" for status in self.heard.values()))
 
     def watchdog_reason(self) -> str:
         return "not run: the whole test run was stopped by the watchdog"
@@ -403,8 +415,16 @@ class Runner:
 class Watch:
     """The grader's side of the results channel for one pytest run: checks signatures, times tests."""
 
-    def __init__(self, per_test_timeout: float, stop: threading.Event | None, key: bytes, startup: float) -> None:
+    def __init__(
+        self,
+        per_test_timeout: float,
+        stop: threading.Event | None,
+        key: bytes,
+        startup: float,
+        on_outcome: Callable[[Outcome], None] | None = None,
+    ) -> None:
         self.per_test_timeout = per_test_timeout
+        self.on_outcome = on_outcome
         self.startup = startup  # how long pytest may take to import the app and collect the tests
         self.stop = stop
         self.key = key
@@ -445,6 +465,9 @@ class Watch:
                         self.limits[self.running] = marked
             elif record.kind == "finished":
                 self.finished = True
+            elif record.kind == "outcome" and self.on_outcome is not None:
+                with contextlib.suppress(KeyError, TypeError, ValueError):
+                    self.on_outcome(Outcome.from_dict(record.data))
         self.seen = len(lines)
         if self.stop is not None and self.stop.is_set():
             return time.monotonic()

@@ -70,7 +70,12 @@ def check(part: Part, folder: Path, console: Console, options: CheckOptions = Ch
     slugs = [] if options.lesson_only else challenges
     warnings = manifest.compare(part, folder)
     try:
-        with manifest.pristine(part) as pristine_part, console.status(f"Checking {workcopy.shown(folder, part.root)} ..."):
+        checking = f"Checking {workcopy.shown(folder, part.root)} ..."
+        with manifest.pristine(part) as pristine_part, console.status(checking) as status:
+
+            def show_progress(run: int, failed: int) -> None:
+                status.update(f"{checking} {run} {'test' if run == 1 else 'tests'} run, {failed} not passing so far")
+
             card = grader.grade(
                 pristine_part,
                 folder,
@@ -78,6 +83,7 @@ def check(part: Part, folder: Path, console: Console, options: CheckOptions = Ch
                 per_test_timeout=options.timeout,
                 watchdog=CHECK_WATCHDOG,
                 stop_on_repeated_hang=True,
+                on_progress=show_progress,
             )
     except (manifest.PristineError, SubmissionError) as error:
         console.print(Text(f"Cannot check {folder}: {error}", style="red"))
