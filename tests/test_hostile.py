@@ -22,7 +22,7 @@ from workbook.catalog import Part, get_part
 from workbook.grader import grade
 from workbook.results import Scorecard
 
-WATCHDOG = 30
+WATCHDOG = 20
 PER_TEST = 5
 NAMES = [entry.name for entry in hostile.corpus({})]
 SECRET_NAME = "WORKBOOK_HOSTILE_TEST_SECRET"
