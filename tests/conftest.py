@@ -26,6 +26,13 @@ ROOT = find_root(Path(__file__).parent)
 sys.dont_write_bytecode = True
 os.environ["PYTHONDONTWRITEBYTECODE"] = "1"
 
+# Hypothesis's and Schemathesis's pytest plugins take seconds of CPU to load in
+# every pytest these tests start (pytester's runs, xdist's workers), and no test
+# here uses them (the contract test runs Schemathesis's own command).
+QUICK_PYTEST = "-p no:hypothesispytest -p no:schemathesis"
+if QUICK_PYTEST not in os.environ.get("PYTEST_ADDOPTS", ""):
+    os.environ["PYTEST_ADDOPTS"] = f"{os.environ.get('PYTEST_ADDOPTS', '')} {QUICK_PYTEST}".strip()
+
 
 def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
     """`-n auto`: one worker more than there are cores. Many tests spend a while
