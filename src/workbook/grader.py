@@ -66,9 +66,9 @@ addopts = --import-mode=importlib -p no:cacheprovider
 # the garbage collector at start-up, which the guard refuses) stay out too, and
 # so do those no graded test uses (coverage runs in the full-coverage challenge's
 # own pytest process): each costs start-up time in every run.
+SLOW_PLUGINS = ("hypothesispytest", "schemathesis")  # seconds of CPU to load, in any pytest run
 DISABLED_PLUGINS = ("cacheprovider", "xdist", "xdist.looponfail", "randomly", "timeout", "debugging", "pastebin",
-                    "doctest", "pytester", "legacypath", "hypothesispytest", "schemathesis", "anyio", "pytest_cov",
-                    "platformdirs")  # fmt: skip
+                    "doctest", "pytester", "legacypath", *SLOW_PLUGINS, "anyio", "pytest_cov", "platformdirs")  # fmt: skip
 
 CRASHED = "the program ended during this test (os._exit(), a crash, or no memory left?)"
 UNCONFIRMED = "its result could not be confirmed: the test function was not seen to return"
