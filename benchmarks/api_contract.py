@@ -6,7 +6,10 @@ logs in as the first admin where the part has users, and runs
 
     schemathesis run <server>/openapi.json --checks all --max-examples N
 
-against it: generated requests, valid and invalid, checked for server errors,
+against it, in all four of Schemathesis's phases (the schema's examples; the
+coverage phase's boundary values, one at a time, valid and invalid; random
+fuzzing; stateful sequences that use one answer's ids in the next request):
+generated requests, valid and invalid, checked for server errors,
 undocumented status codes, responses that break the schema, invalid data that
 is accepted, valid data that is rejected, wrong Allow headers, and the rest.
 The parts run two at a time; each part's verdict and time are printed, and the
@@ -14,6 +17,7 @@ exit code is 0 only if every part reports no failure.
 
     uv run python benchmarks/api_contract.py                      # every part
     uv run python benchmarks/api_contract.py part3 --max-examples 200
+    uv run python benchmarks/api_contract.py --phases fuzzing,stateful
 """
 
 from __future__ import annotations
@@ -36,6 +40,7 @@ import httpx
 
 ROOT = Path(__file__).resolve().parents[1]
 PARTS = ["part1", "part2", "part3", "part4"]
+PHASES = ["examples", "coverage", "fuzzing", "stateful"]
 ADMIN, ADMIN_PASSWORD = "chief", "the chief's own passphrase"
 STARTUP_DEADLINE = 60  # seconds
 # Settings a server gets only from here, never from whoever runs the script.
@@ -57,7 +62,13 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--max-examples", type=int, default=50, help="test cases per operation (default 50)")
     parser.add_argument("--seed", type=int, default=None, help="a seed, to repeat a run exactly")
     parser.add_argument("--jobs", type=int, default=2, help="parts tested at the same time (default 2)")
-    return parser.parse_args()
+    parser.add_argument("--phases", default=",".join(PHASES),
+                        help=f"Schemathesis's phases, comma-separated (default: all, {','.join(PHASES)})")  # fmt: skip
+    args = parser.parse_args()
+    unknown = sorted(set(args.phases.split(",")) - set(PHASES))
+    if unknown:
+        parser.error(f"unknown phase(s): {', '.join(unknown)}; choose from {', '.join(PHASES)}")
+    return args
 
 
 def free_port() -> int:
@@ -106,7 +117,7 @@ def admin_headers(url: str) -> list[str]:
     return ["-H", f"Authorization: Bearer {response.json()['access_token']}"]
 
 
-def check(part: str, max_examples: int, seed: int | None) -> Verdict:
+def check(part: str, max_examples: int, seed: int | None, phases: str) -> Verdict:
     started = time.monotonic()
     folder = Path(tempfile.mkdtemp(prefix=f"api-contract-{part}-"))
     process = None
@@ -114,7 +125,7 @@ def check(part: str, max_examples: int, seed: int | None) -> Verdict:
         process, url = start_server(part, folder)
         command = [
             str(Path(sys.executable).with_name("schemathesis")), "run", f"{url}/openapi.json",
-            "--checks", "all", "--max-examples", str(max_examples), "--no-color",
+            "--checks", "all", "--phases", phases, "--max-examples", str(max_examples), "--no-color",
             *admin_headers(url), *(["--seed", str(seed)] if seed is not None else []),
         ]  # fmt: skip
         result = subprocess.run(command, cwd=folder, capture_output=True, text=True, timeout=600, check=False)
@@ -137,13 +148,14 @@ def main() -> int:
         return 2
     started = time.monotonic()
     with ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
-        verdicts = list(pool.map(lambda part: check(part, args.max_examples, args.seed), args.parts))
+        verdicts = list(pool.map(lambda part: check(part, args.max_examples, args.seed, args.phases), args.parts))
     for verdict in verdicts:
         if not verdict.ok:
             print(f"---- {verdict.part} ----\n{verdict.output[-6000:]}")
     for verdict in verdicts:
         print(f"{verdict.part}: {'ok' if verdict.ok else 'FAILED'} in {verdict.seconds:.1f} s ({verdict.summary})")
-    print(f"all parts: {time.monotonic() - started:.1f} s, max {args.max_examples} examples per operation")
+    print(f"all parts: {time.monotonic() - started:.1f} s, max {args.max_examples} examples per operation, "
+          f"phases {args.phases}")
     return 0 if all(verdict.ok for verdict in verdicts) else 1
 
 

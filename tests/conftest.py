@@ -17,6 +17,7 @@ import pytest
 
 from workbook import manifest
 from workbook.catalog import Part, find_root, get_part
+from workbook.grader import SLOW_PLUGINS
 
 ROOT = find_root(Path(__file__).parent)
 
@@ -27,11 +28,20 @@ sys.dont_write_bytecode = True
 os.environ["PYTHONDONTWRITEBYTECODE"] = "1"
 
 # Hypothesis's and Schemathesis's pytest plugins take seconds of CPU to load in
-# every pytest these tests start (pytester's runs, xdist's workers), and no test
+# every pytest these tests start (xdist's workers, pytester's runs), and no test
 # here uses them (the contract test runs Schemathesis's own command).
-QUICK_PYTEST = "-p no:hypothesispytest -p no:schemathesis"
+QUICK_PYTEST = " ".join(f"-p no:{name}" for name in SLOW_PLUGINS)
 if QUICK_PYTEST not in os.environ.get("PYTEST_ADDOPTS", ""):
     os.environ["PYTEST_ADDOPTS"] = f"{os.environ.get('PYTEST_ADDOPTS', '')} {QUICK_PYTEST}".strip()
+
+
+@pytest.fixture
+def pytester(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> pytest.Pytester:
+    """pytester, whose runs also leave the slow plugins out: pytester clears
+    PYTEST_ADDOPTS for its runs (so that the outer run's options do not leak
+    in), so it is set again here to that one setting."""
+    monkeypatch.setenv("PYTEST_ADDOPTS", QUICK_PYTEST)
+    return pytester
 
 
 def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:

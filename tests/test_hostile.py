@@ -23,7 +23,7 @@ from workbook.grader import grade
 from workbook.results import Scorecard
 
 WATCHDOG = 20
-PER_TEST = 5
+PER_TEST = 3
 NAMES = [entry.name for entry in hostile.corpus({})]
 SECRET_NAME = "WORKBOOK_HOSTILE_TEST_SECRET"
 

@@ -16,6 +16,15 @@ def failed(checks: list[Check]) -> dict[str, str]:
     return {check.name: check.detail for check in checks if not check.ok}
 
 
+def run_jobs(part: Part, *names: str) -> list[Check]:
+    """What verify's jobs of these names find in `part` (each whole lesson run
+    is seconds of CPU: a test runs the jobs it is about, not all of verify)."""
+    wanted = {f"{part.name}-{name}" for name in names}
+    chosen = [job for job in jobs([part]) if job.name in wanted]
+    assert {job.name for job in chosen} == wanted
+    return [check for job in chosen for check in job.run()]
+
+
 def add_part2(root: Path) -> Part:
     """A second tiny part whose lesson test needs what part 1 lacks."""
     lesson1, lesson2 = root / "lessons/part1", root / "lessons/part2"
@@ -47,7 +56,7 @@ def test_a_challenge_test_that_passes_on_the_bare_lesson_fails_verify(tiny_workb
         challenge_test.read_text()
         + '\n\n@pytest.mark.points(1)\ndef test_always(client):\n    """Passes on anything."""\n'
     )
-    problems = failed(verify([get_part(tiny_workbook, "part1")]))
+    problems = failed(run_jobs(get_part(tiny_workbook, "part1"), "lesson"))
     assert problems["echo: every test fails on the bare lesson"] == "passing already: test_always"
 
 
@@ -57,7 +66,7 @@ def test_a_solution_that_breaks_the_lesson_fails_verify(tiny_workbook: Path) -> 
         '     return {"status": "ok"}\n', '-    return {"status": "ok"}\n+    return {"status": "broken"}\n'
     )
     solution.write_text(broken)
-    problems = failed(verify([get_part(tiny_workbook, "part1")]))
+    problems = failed(run_jobs(get_part(tiny_workbook, "part1"), "echo"))
     assert "test_health" in problems["echo: solution passes, lesson still passes"]
 
 
@@ -65,7 +74,7 @@ def test_a_solution_that_no_longer_applies_fails_verify_naming_the_hunk(tiny_wor
     """The lesson changed a line the patch relies on: verify says so instead of grading a wrong copy."""
     main = tiny_workbook / "lessons/part1/app/main.py"
     main.write_text(main.read_text().replace("def health()", "def health_check()"))
-    problems = failed(verify([get_part(tiny_workbook, "part1")]))
+    problems = failed(run_jobs(get_part(tiny_workbook, "part1"), "echo"))
     detail = problems["echo: solution passes, lesson still passes"]
     assert detail.startswith("solutions/part1/echo.patch no longer applies to the lesson: app/main.py: hunk 1 of 1")
     assert "line 7 should be 'def health() -> dict[str, str]:'" in detail
@@ -74,7 +83,7 @@ def test_a_solution_that_no_longer_applies_fails_verify_naming_the_hunk(tiny_wor
 
 def test_a_missing_solution_fails_verify(tiny_workbook: Path) -> None:
     (tiny_workbook / "solutions/part1/echo.patch").unlink()
-    problems = failed(verify([get_part(tiny_workbook, "part1")]))
+    problems = failed(run_jobs(get_part(tiny_workbook, "part1"), "conventions", "echo"))
     assert problems["echo: has a solution"] == "no solutions/part1/echo.patch"
     assert problems["echo: solution passes, lesson still passes"] == "no solution to apply"
 
@@ -82,7 +91,7 @@ def test_a_missing_solution_fails_verify(tiny_workbook: Path) -> None:
 def test_a_lesson_that_fails_its_own_tests_fails_verify(tiny_workbook: Path) -> None:
     main = tiny_workbook / "lessons/part1/app/main.py"
     main.write_text(main.read_text().replace('{"status": "ok"}', '{"status": "broken"}'))
-    problems = failed(verify([get_part(tiny_workbook, "part1")]))
+    problems = failed(run_jobs(get_part(tiny_workbook, "part1"), "lesson"))
     assert problems["lesson scores 100% on its own tests"].startswith("3/5")
 
 
@@ -96,17 +105,17 @@ def test_a_test_without_points_or_docstring_fails_verify(tiny_workbook: Path, br
     }[broken]
     assert old in tests.read_text()
     tests.write_text(tests.read_text().replace(old, new))
-    problems = failed(verify([get_part(tiny_workbook, "part1")]))
+    problems = failed(run_jobs(get_part(tiny_workbook, "part1"), "conventions"))
     assert "test_health" in problems["every graded test has points and a docstring"]
 
 
 def test_previous_parts_code_must_score_below_100_percent(tiny_workbook: Path) -> None:
     part2 = add_part2(tiny_workbook)
-    checks = {check.name: check for check in verify([part2]) if check.part == "part2"}
+    checks = {check.name: check for check in run_jobs(part2, "previous-part")}
     assert checks["part1's code scores below 100% here"].ok
     # Now make part 2's tests unable to tell the two parts apart.
     (part2.folder / "tests/test_echo_is_there.py").unlink()
-    checks = {check.name: check for check in verify([part2]) if check.part == "part2"}
+    checks = {check.name: check for check in run_jobs(part2, "previous-part")}
     assert not checks["part1's code scores below 100% here"].ok
 
 

@@ -7,8 +7,9 @@ from pydantic import StrictBool, StringConstraints, field_validator
 from pydantic.json_schema import SkipJsonSchema
 from sqlmodel import Field, SQLModel
 
-# Surrounding spaces are trimmed first, so "   " is rejected as empty.
-Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+# Surrounding spaces are trimmed first, so "   " is rejected as empty. The
+# pattern (a character that is not a space) tells clients so in the schema.
+Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200, pattern=r"\S")]
 Description = Annotated[str, Field(max_length=2000)]
 
 
