@@ -2,7 +2,12 @@
 
 1. `grade-all` of 20 copies of lessons/part4 (a few of them broken: syntax
    errors, an endless loop in a route, no app at all) with `--jobs 2` and with
-   `--jobs 1`: the speed-up (the target is at least 1.7 on 2 cores).
+   `--jobs 1`: the speed-up (the target is at least 1.7 on 2 cores). Beside
+   it, the CPU time the same work took in each run, and the time the host took
+   from this machine ("steal"). Two virtual cores are often not two whole
+   cores: when they share a physical core, the same work takes more CPU time
+   with both busy, and no grader can beat that. The speed-up with that taken
+   out is the grader's own.
 2. One submission: the grader against raw `pytest` on the same tests with the
    same settings (importlib import mode, no coverage), alternating the two so a
    busy machine slows both alike: the per-submission overhead as a ratio (the
@@ -15,12 +20,15 @@ with `uv run python benchmarks/grading.py [--copies N] [--rounds N] [--challenge
 from __future__ import annotations
 
 import argparse
+import os
+import resource
 import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 from workbook import batch, grader
@@ -50,15 +58,38 @@ def make_class(folder: Path, copies: int) -> None:
             shutil.rmtree(copy / "app")
 
 
-def grade_class(folder: Path, out: Path, jobs: int, challenges: list[str] | None) -> float:
+def cpu_seconds() -> float:
+    """CPU time of this process and of the processes it has waited for (the graded runs)."""
+    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
+def steal_seconds() -> float:
+    """Time the host gave to others while this machine wanted to run (Linux's "steal"); 0 elsewhere."""
+    try:
+        fields = Path("/proc/stat").read_text().splitlines()[0].split()
+        return int(fields[8]) / os.sysconf("SC_CLK_TCK")
+    except (OSError, IndexError, ValueError):
+        return 0.0
+
+
+@dataclass
+class Timing:
+    seconds: float
+    cpu: float
+    steal: float
+
+
+def grade_class(folder: Path, out: Path, jobs: int, challenges: list[str] | None) -> Timing:
     part = get_part(ROOT, "part4")
     run = batch.Batch(part, out, challenges=challenges, jobs=jobs, per_test_timeout=PER_TEST, force=True)
-    started = time.perf_counter()
+    cpu, steal, started = cpu_seconds(), steal_seconds(), time.perf_counter()
     cards = run.run(batch.find_submissions(folder))
-    seconds = time.perf_counter() - started
+    timing = Timing(time.perf_counter() - started, cpu_seconds() - cpu, steal_seconds() - steal)
     scores = sorted(card.earned for _, card in cards)
-    print(f"  --jobs {jobs}: {seconds:7.1f} s for {len(cards)} submissions (scores {scores[0]:g} to {scores[-1]:g})")
-    return seconds
+    print(f"  --jobs {jobs}: {timing.seconds:7.1f} s for {len(cards)} submissions (scores {scores[0]:g} to {scores[-1]:g}); "
+          f"{timing.cpu:.0f} s of CPU, {timing.steal:.0f} s stolen by the host")  # fmt: skip
+    return timing
 
 
 def overhead(scratch: Path, rounds: int, challenges: list[str] | None) -> None:
@@ -97,7 +128,12 @@ def main() -> None:
         print(f"grade-all part4 of {args.copies} copies of lessons/part4, a fifth of them broken:")
         one = grade_class(scratch / "class", scratch / "out1", 1, challenges)
         two = grade_class(scratch / "class", scratch / "out2", 2, challenges)
-        print(f"  speed-up        {one / two:7.2f}x with 2 jobs (target: at least 1.7 on 2 cores)")
+        speed_up = one.seconds / two.seconds
+        print(f"  speed-up        {speed_up:7.2f}x with 2 jobs (target: at least 1.7 on 2 cores)")
+        # The same work, measured in CPU time: more of it with 2 jobs means slower cores, not waiting.
+        slower = (two.cpu + two.steal) / (one.cpu + one.steal)
+        print(f"  CPU time        {slower:7.2f}x as much for the same work with both cores busy")
+        print(f"  grader's own    {speed_up * slower:7.2f}x with 2 jobs, that taken out (2.0 is perfect)")
         overhead(scratch, args.rounds, challenges)
 
 
