@@ -3,11 +3,10 @@
 1. `grade-all` of 20 copies of lessons/part4 (a few of them broken: syntax
    errors, an endless loop in a route, no app at all) with `--jobs 2` and with
    `--jobs 1`: the speed-up (the target is at least 1.7 on 2 cores). Beside
-   it, the CPU time the same work took in each run, and the time the host took
-   from this machine ("steal"). Two virtual cores are often not two whole
-   cores: when they share a physical core, the same work takes more CPU time
-   with both busy, and no grader can beat that. The speed-up with that taken
-   out is the grader's own.
+   it, how many cores each run kept busy (the CPU time of the graded runs over
+   the wall time) and the time the host took from this machine ("steal"). A
+   Part 4 grading alone keeps more than one core busy at times (Chromium and
+   the live servers run beside pytest), which bounds what 2 jobs can gain.
 2. One submission: the grader against raw `pytest` on the same tests with the
    same settings (importlib import mode, no coverage), alternating the two so a
    busy machine slows both alike: the per-submission overhead as a ratio (the
@@ -128,12 +127,12 @@ def main() -> None:
         print(f"grade-all part4 of {args.copies} copies of lessons/part4, a fifth of them broken:")
         one = grade_class(scratch / "class", scratch / "out1", 1, challenges)
         two = grade_class(scratch / "class", scratch / "out2", 2, challenges)
-        speed_up = one.seconds / two.seconds
-        print(f"  speed-up        {speed_up:7.2f}x with 2 jobs (target: at least 1.7 on 2 cores)")
-        # The same work, measured in CPU time: more of it with 2 jobs means slower cores, not waiting.
-        slower = (two.cpu + two.steal) / (one.cpu + one.steal)
-        print(f"  CPU time        {slower:7.2f}x as much for the same work with both cores busy")
-        print(f"  grader's own    {speed_up * slower:7.2f}x with 2 jobs, that taken out (2.0 is perfect)")
+        print(f"  speed-up        {one.seconds / two.seconds:7.2f}x with 2 jobs (target: at least 1.7 on 2 cores)")
+        # CPU time over wall time: how many cores the grading kept busy. One job
+        # alone already keeps more than one busy at times (a browser, live servers),
+        # so 2 jobs on 2 cores can reach 2 / that at most.
+        alone, both = one.cpu / one.seconds, two.cpu / two.seconds
+        print(f"  busy cores      {alone:7.2f} with 1 job, {both:.2f} with 2 (of 2): a ceiling of {2 / alone:.2f}x")
         overhead(scratch, args.rounds, challenges)
 
 
