@@ -32,6 +32,8 @@ PYTEST_ARGS = [
 SHARED_LIBRARIES = (
     "pytest", "fastapi", "fastapi.testclient", "sqlmodel", "sqlalchemy", "pydantic_settings",
     "jwt", "pwdlib", "pwdlib.hashers.argon2", "httpx", "uvicorn",
+    # What the lesson's conftest.py imports besides (for the production challenges).
+    "psutil", "psycopg", "redis", "websockets.sync.client",
 )  # fmt: skip
 
 
