@@ -17,7 +17,7 @@ import pytest
 
 from workbook import manifest
 from workbook.catalog import Part, find_root, get_part
-from workbook.grader import SLOW_PLUGINS
+from workbook.grader import SLOW_PLUGINS, without_plugins
 
 ROOT = find_root(Path(__file__).parent)
 
@@ -30,7 +30,7 @@ os.environ["PYTHONDONTWRITEBYTECODE"] = "1"
 # Hypothesis's and Schemathesis's pytest plugins take seconds of CPU to load in
 # every pytest these tests start (xdist's workers, pytester's runs), and no test
 # here uses them (the contract test runs Schemathesis's own command).
-QUICK_PYTEST = " ".join(f"-p no:{name}" for name in SLOW_PLUGINS)
+QUICK_PYTEST = " ".join(without_plugins(SLOW_PLUGINS))
 if QUICK_PYTEST not in os.environ.get("PYTEST_ADDOPTS", ""):
     os.environ["PYTEST_ADDOPTS"] = f"{os.environ.get('PYTEST_ADDOPTS', '')} {QUICK_PYTEST}".strip()
 

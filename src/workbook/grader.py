@@ -70,6 +70,12 @@ SLOW_PLUGINS = ("hypothesispytest", "schemathesis")  # seconds of CPU to load, i
 DISABLED_PLUGINS = ("cacheprovider", "xdist", "xdist.looponfail", "randomly", "timeout", "debugging", "pastebin",
                     "doctest", "pytester", "legacypath", *SLOW_PLUGINS, "anyio", "pytest_cov", "platformdirs")  # fmt: skip
 
+
+def without_plugins(names: tuple[str, ...]) -> list[str]:
+    """The pytest options that keep these plugins from loading."""
+    return [arg for name in names for arg in ("-p", f"no:{name}")]
+
+
 CRASHED = "the program ended during this test (os._exit(), a crash, or no memory left?)"
 UNCONFIRMED = "its result could not be confirmed: the test function was not seen to return"
 
@@ -298,10 +304,9 @@ class Runner:
 
     def command(self, secret_free_args: list[str]) -> list[str]:
         paths = [group_folder(group).as_posix() for group in self.groups]
-        disabled = [arg for name in DISABLED_PLUGINS for arg in ("-p", f"no:{name}")]
         return [
             "-m", "pytest", *paths, "-c", "pytest.ini", "--rootdir", ".", "--confcutdir", ".",
-            "-q", "--no-header", *disabled, "--continue-on-collection-errors", *secret_free_args,
+            "-q", "--no-header", *without_plugins(DISABLED_PLUGINS), "--continue-on-collection-errors", *secret_free_args,
         ]  # fmt: skip
 
     def all_tests(self) -> str:

@@ -27,7 +27,7 @@ from pathlib import Path
 
 from workbook import patches, sandbox
 from workbook.catalog import Challenge, Part
-from workbook.grader import SLOW_PLUGINS, Scorecard, grade
+from workbook.grader import SLOW_PLUGINS, Scorecard, grade, without_plugins
 from workbook.listing import LESSON, graded_tests
 
 BRIEF_HEADINGS = ("## Goal", "## What done looks like", "## Hints", "## Going further")
@@ -155,8 +155,8 @@ def coverage_check(part: Part) -> list[Check]:
     with tempfile.TemporaryDirectory(prefix="workbook-coverage-") as scratch:
         env = {**os.environ, "COVERAGE_FILE": str(Path(scratch) / ".coverage"), "PYTHONDONTWRITEBYTECODE": "1"}
         # The student's command, less the plugins that only take seconds to load.
-        slow = [arg for name in SLOW_PLUGINS for arg in ("-p", f"no:{name}")]
-        command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *slow, "--basetemp", str(Path(scratch) / "tmp")]
+        command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *without_plugins(SLOW_PLUGINS),
+                   "--basetemp", str(Path(scratch) / "tmp")]  # fmt: skip
         try:
             result = subprocess.run(command, cwd=part.folder, env=env, capture_output=True, text=True, timeout=900, check=False)
         except subprocess.TimeoutExpired:
