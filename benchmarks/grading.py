@@ -11,6 +11,11 @@
    same settings (importlib import mode, no coverage), alternating the two so a
    busy machine slows both alike: the per-submission overhead as a ratio (the
    target is at most 1.3x).
+3. What the machine itself gives: two copies of raw `pytest` on the same tests
+   at once, against one alone (from step 2). No grader takes part, so this is
+   the most 2 jobs can gain on these tests here; the grader's speed-up from
+   step 1 is printed as a share of it. Two shared cores seldom give 2x: the
+   copies compete for caches and memory, and the host's steal takes its part.
 
 Timings on a shared machine are noisy: read the ratios, not the seconds. Run it
 with `uv run python benchmarks/grading.py [--copies N] [--rounds N] [--challenges]`.
@@ -91,13 +96,23 @@ def grade_class(folder: Path, out: Path, jobs: int, challenges: list[str] | None
     return timing
 
 
-def overhead(scratch: Path, rounds: int, challenges: list[str] | None) -> None:
-    part = get_part(ROOT, "part4")
-    copy = scratch / "one"
-    shutil.copytree(part.folder, copy, ignore=shutil.ignore_patterns("__pycache__", "*.db", "notifications.log"))
+def copy_of_part4(folder: Path) -> Path:
+    shutil.copytree(ROOT / "lessons" / "part4", folder, ignore=shutil.ignore_patterns("__pycache__", "*.db", "notifications.log"))
+    return folder
+
+
+def raw_pytest(challenges: list[str] | None, basetemp: Path) -> list[str]:
+    """Raw pytest on the graded tests, with the grader's settings (importlib import mode, no coverage)."""
     groups = ["tests", *(f"challenges/{slug}" for slug in (challenges if challenges is not None else []))]
-    pytest = [sys.executable, "-m", "pytest", *groups, "-q", "-p", "no:cacheprovider", "-o", "addopts=",
-              "--import-mode=importlib", "-p", "no:randomly", "-p", "no:xdist"]  # fmt: skip
+    return [sys.executable, "-m", "pytest", *groups, "-q", "-p", "no:cacheprovider", "-o", "addopts=",
+            "--import-mode=importlib", "-p", "no:randomly", "-p", "no:xdist", f"--basetemp={basetemp}"]  # fmt: skip
+
+
+def overhead(scratch: Path, rounds: int, challenges: list[str] | None) -> float:
+    """Print the grader's time against raw pytest's on one submission; return raw pytest's (the median)."""
+    part = get_part(ROOT, "part4")
+    copy = copy_of_part4(scratch / "one")
+    pytest = raw_pytest(challenges, scratch / "pytest-one")
     subprocess.run(pytest, cwd=copy, capture_output=True, check=False)  # warm the disk cache for both
     grading, raw = [], []
     for _ in range(rounds):
@@ -112,6 +127,22 @@ def overhead(scratch: Path, rounds: int, challenges: list[str] | None) -> None:
     print(f"  workbook grade  {g:7.2f} s ({card.earned:g}/{card.possible:g} points, sandbox: {card.notes or 'full'})")
     print(f"  pytest          {p:7.2f} s")
     print(f"  ratio           {g / p:7.2f}x (target: at most 1.3x)")
+    return p
+
+
+def two_at_once(scratch: Path, rounds: int, challenges: list[str] | None) -> float:
+    """The wall time of two raw pytest runs of the same tests started together (the median of `rounds`)."""
+    copies = [copy_of_part4(scratch / f"pair{n}") for n in (1, 2)]
+    times = []
+    for _ in range(rounds):
+        started = time.perf_counter()
+        runs = [subprocess.Popen(raw_pytest(challenges, scratch / f"pytest-pair{n}"), cwd=copy,
+                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                for n, copy in enumerate(copies)]  # fmt: skip
+        for run in runs:
+            run.wait()
+        times.append(time.perf_counter() - started)
+    return statistics.median(times)
 
 
 def main() -> None:
@@ -133,7 +164,14 @@ def main() -> None:
         # so 2 jobs on 2 cores can reach 2 / that at most.
         alone, both = one.cpu / one.seconds, two.cpu / two.seconds
         print(f"  busy cores      {alone:7.2f} with 1 job, {both:.2f} with 2 (of 2): a ceiling of {2 / alone:.2f}x")
-        overhead(scratch, args.rounds, challenges)
+        alone_raw = overhead(scratch, args.rounds, challenges)
+        pair = two_at_once(scratch, args.rounds, challenges)
+        machine = 2 * alone_raw / pair
+        grading = one.seconds / two.seconds
+        print(f"What this machine gives 2 jobs on these tests, with no grader ({args.rounds} rounds, medians):")
+        print(f"  pytest alone    {alone_raw:7.2f} s (from above)")
+        print(f"  two at once     {pair:7.2f} s")
+        print(f"  speed-up        {machine:7.2f}x for raw pytest; the grader's {grading:.2f}x is {grading / machine:.0%} of it")
 
 
 if __name__ == "__main__":
