@@ -12,10 +12,12 @@
    busy machine slows both alike: the per-submission overhead as a ratio (the
    target is at most 1.3x).
 3. What the machine itself gives: two copies of raw `pytest` on the same tests
-   at once, against one alone (from step 2). No grader takes part, so this is
-   the most 2 jobs can gain on these tests here; the grader's speed-up from
-   step 1 is printed as a share of it. Two shared cores seldom give 2x: the
-   copies compete for caches and memory, and the host's steal takes its part.
+   at once, against one alone (from step 2), first placed by the system, then
+   each kept on a core of its own, as grade-all keeps its jobs (see
+   batch.core_shares). No grader takes part, so this is what 2 jobs can gain on
+   these tests here; the grader's speed-up from step 1 is printed as a share of
+   it. Two shared cores seldom give 2x: the copies compete for caches and
+   memory, and the host's steal takes its part.
 
 Timings on a shared machine are noisy: read the ratios, not the seconds. Run it
 with `uv run python benchmarks/grading.py [--copies N] [--rounds N] [--challenges]`.
@@ -130,19 +132,28 @@ def overhead(scratch: Path, rounds: int, challenges: list[str] | None) -> float:
     return p
 
 
-def two_at_once(scratch: Path, rounds: int, challenges: list[str] | None) -> float:
-    """The wall time of two raw pytest runs of the same tests started together (the median of `rounds`)."""
-    copies = [copy_of_part4(scratch / f"pair{n}") for n in (1, 2)]
+def two_at_once(scratch: Path, rounds: int, challenges: list[str] | None, shares: list[list[int]] | None) -> float:
+    """The wall time of two raw pytest runs of the same tests started together (the median of `rounds`).
+
+    With `shares`, each run (and all it starts) stays on its own share of the cores."""
+    copies = [copy_of_part4(scratch / f"pair{n}") for n in (0, 1)]
     times = []
     for _ in range(rounds):
         started = time.perf_counter()
-        runs = [subprocess.Popen(raw_pytest(challenges, scratch / f"pytest-pair{n}"), cwd=copy,
-                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-                for n, copy in enumerate(copies)]  # fmt: skip
+        runs = []
+        for n, copy in enumerate(copies):
+            command = raw_pytest(challenges, scratch / f"pytest-pair{n}")
+            if shares:
+                command = [sys.executable, "-c", PINNED, ",".join(map(str, shares[n])), *command]
+            runs.append(subprocess.Popen(command, cwd=copy, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
         for run in runs:
             run.wait()
         times.append(time.perf_counter() - started)
     return statistics.median(times)
+
+
+# Runs a command on the given cores (a stand-in for `taskset`, which not every machine has).
+PINNED = "import os, sys; os.sched_setaffinity(0, map(int, sys.argv[1].split(','))); os.execv(sys.argv[2], sys.argv[2:])"
 
 
 def main() -> None:
@@ -165,13 +176,17 @@ def main() -> None:
         alone, both = one.cpu / one.seconds, two.cpu / two.seconds
         print(f"  busy cores      {alone:7.2f} with 1 job, {both:.2f} with 2 (of 2): a ceiling of {2 / alone:.2f}x")
         alone_raw = overhead(scratch, args.rounds, challenges)
-        pair = two_at_once(scratch, args.rounds, challenges)
-        machine = 2 * alone_raw / pair
         grading = one.seconds / two.seconds
         print(f"What this machine gives 2 jobs on these tests, with no grader ({args.rounds} rounds, medians):")
         print(f"  pytest alone    {alone_raw:7.2f} s (from above)")
-        print(f"  two at once     {pair:7.2f} s")
-        print(f"  speed-up        {machine:7.2f}x for raw pytest; the grader's {grading:.2f}x is {grading / machine:.0%} of it")
+        pair = two_at_once(scratch, args.rounds, challenges, None)
+        print(f"  two at once     {pair:7.2f} s, placed by the system: {2 * alone_raw / pair:.2f}x")
+        shares = batch.core_shares(2)
+        if shares:
+            pair = two_at_once(scratch, args.rounds, challenges, shares)
+            print(f"  two at once     {pair:7.2f} s, each on a core of its own, as grade-all runs them: {2 * alone_raw / pair:.2f}x")
+        machine = 2 * alone_raw / pair
+        print(f"  the grader's {grading:.2f}x is {grading / machine:.0%} of the last")
 
 
 if __name__ == "__main__":

@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 
 import hostile
 from conftest import ECHO_MAIN
-from workbook import batch, formats
+from workbook import batch, formats, grader
 from workbook.catalog import Part
 from workbook.cli import app
 from workbook.results import Scorecard
@@ -127,3 +127,61 @@ def test_grade_all_refuses_what_is_not_a_class(tiny_workbook: Path, tmp_path: Pa
 def test_the_grading_commands_have_help(command: list[str]) -> None:
     result = runner.invoke(app, [*command, "--help"])
     assert result.exit_code == 0 and "Usage" in result.output
+
+
+def test_each_job_grades_on_cores_of_its_own(tiny_part: Part, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """With 2 jobs, the gradings that run at the same time are given shares of the cores that do not overlap."""
+    cores = sorted(os.sched_getaffinity(0))
+    if len(cores) < 2:
+        pytest.skip("needs 2 cores")
+    folder = tmp_path / "class"
+    for name in ("ada", "bob", "cy", "dee", "eve"):
+        shutil.copytree(tiny_part.folder / "app", folder / name / "app")
+    lock = threading.Lock()
+    running: dict[str, list[int] | None] = {}
+    overlaps: list[tuple[list[int] | None, list[int] | None]] = []
+    given: dict[str, list[int] | None] = {}
+
+    def fake_grade(part: Part, submission: Path, cpus: list[int] | None = None, **options: object) -> Scorecard:
+        with lock:
+            overlaps.extend((cpus, other) for other in running.values())
+            running[submission.name] = cpus
+            given[submission.name] = cpus
+        time.sleep(0.3)
+        with lock:
+            del running[submission.name]
+        return Scorecard(part.name, str(submission), [])
+
+    monkeypatch.setattr(grader, "grade", fake_grade)
+    batch.Batch(tiny_part, tmp_path / "out", jobs=2).run(batch.find_submissions(folder))
+    assert sorted(given) == ["ada", "bob", "cy", "dee", "eve"]
+    assert overlaps, "the two jobs never ran at the same time"
+    for mine, other in overlaps:
+        assert mine and other and not set(mine) & set(other), (mine, other)
+    assert all(set(share or []) <= set(cores) for share in given.values())
+
+    given.clear()
+    batch.Batch(tiny_part, tmp_path / "out1", jobs=1).run(batch.find_submissions(folder))
+    assert len(given) == 5 and all(share is None for share in given.values()), "one job may use every core"
+
+
+def test_cores_are_shared_out_only_when_there_are_enough() -> None:
+    cores = sorted(os.sched_getaffinity(0))
+    assert batch.core_shares(1) is None
+    assert batch.core_shares(len(cores) + 1) is None
+    if len(cores) >= 2:
+        shares = batch.core_shares(2)
+        assert shares is not None and len(shares) == 2
+        assert sorted(shares[0] + shares[1]) == cores
+
+
+def test_a_run_given_cores_stays_on_them(tmp_path: Path) -> None:
+    """The sandbox's launcher puts the run (and so all it starts) on the cores it is given."""
+    from workbook import sandbox
+
+    core = sorted(os.sched_getaffinity(0))[-1]
+    (tmp_path / "submission").mkdir()
+    script = "import os, subprocess, sys; print('mine', sorted(os.sched_getaffinity(0))); " \
+             "subprocess.run([sys.executable, '-c', 'import os; print(\"child\", sorted(os.sched_getaffinity(0)))'])"  # fmt: skip
+    result = sandbox.run(["-c", script], tmp_path, 30, cpus=[core])
+    assert f"mine [{core}]" in result.output and f"child [{core}]" in result.output, result.output

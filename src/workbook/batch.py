@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import os
+import queue
 import threading
 import time
 from collections.abc import Callable
@@ -56,6 +57,22 @@ def find_submissions(folder: Path) -> list[Submission]:
         Submission(stem if stems.count(stem) == 1 else path.name, path)
         for stem, path in zip(stems, entries, strict=True)
     ]
+
+
+def core_shares(jobs: int) -> list[list[int]] | None:
+    """The cores this process may use, dealt out into `jobs` shares that overlap nowhere.
+
+    Each job of grade-all keeps its runs on its own share: two gradings that
+    the system moves from core to core run markedly slower together than two
+    that stay put (benchmarks/grading.py measures it). None, to let the system
+    place everything, for one job or more jobs than cores."""
+    try:
+        cores = sorted(os.sched_getaffinity(0))
+    except (AttributeError, OSError):  # not on Linux
+        return None
+    if jobs < 2 or len(cores) < jobs:
+        return None
+    return [cores[slot::jobs] for slot in range(jobs)]
 
 
 def unreadable(part: Part, groups: list[str], submission: Submission, sentence: str) -> Scorecard:
@@ -102,11 +119,12 @@ class Batch:
             return None
         return card if card.part == self.part.name and card.graded_groups == self.groups else None
 
-    def grade_one(self, submission: Submission) -> Scorecard:
+    def grade_one(self, submission: Submission, cpus: list[int] | None = None) -> Scorecard:
         try:
             card = grader.grade(
                 self.part, submission.path, challenges=self.challenges, include_lesson=self.include_lesson,
                 per_test_timeout=self.per_test_timeout, watchdog=self.watchdog, stop=self.stop, hide=self.hide,
+                cpus=cpus,
             )  # fmt: skip
         except SubmissionError as error:
             card = unreadable(self.part, self.groups, submission, str(error))
@@ -138,18 +156,25 @@ class Batch:
                 on_done(submission, earlier, True)
         running: dict[Submission, float] = {}
         lock = threading.Lock()
+        jobs = max(1, self.jobs)
+        shares = core_shares(jobs)
+        free_slots: queue.SimpleQueue[int] = queue.SimpleQueue()
+        for slot in range(jobs):
+            free_slots.put(slot)
 
         def job(submission: Submission) -> Scorecard:
+            slot = free_slots.get()  # never waits: there are as many slots as pool threads
             with lock:
                 running[submission] = time.monotonic()
             on_start(submission)
             try:
-                return self.grade_one(submission)
+                return self.grade_one(submission, shares[slot] if shares else None)
             finally:
                 with lock:
                     running.pop(submission, None)
+                free_slots.put(slot)
 
-        pool = ThreadPoolExecutor(max_workers=max(1, self.jobs), thread_name_prefix="grade")
+        pool = ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="grade")
         futures: dict[Future[Scorecard], Submission] = {pool.submit(job, s): s for s in todo}
         try:
             pending = set(futures)

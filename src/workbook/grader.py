@@ -92,6 +92,7 @@ def grade(
     stop_on_repeated_hang: bool = False,
     hide: list[Path] | None = None,
     on_progress: Callable[[int, int], None] | None = None,
+    cpus: list[int] | None = None,
 ) -> Scorecard:
     """Grade `submission` (a folder or a .zip) on the part's lesson tests and the given challenges (default: all).
 
@@ -100,7 +101,8 @@ def grade(
     a complete one): once a test has hung, the others get HANG_FOLLOW_UP seconds
     each. `stop` (an event) ends the grading soon after it is set.
     `on_progress(run, failed)` is told, as each test's result comes in, how
-    many tests have run so far and how many of them did not pass."""
+    many tests have run so far and how many of them did not pass. With `cpus`
+    (from grade-all, one share per job), every run stays on those cores."""
     started = time.monotonic()
     deadline = started + watchdog
     slugs = [c.slug for c in part.challenges()] if challenges is None else challenges
@@ -128,7 +130,7 @@ def grade(
             shutil.copytree(scratch, keep, symlinks=True)
         card.problem = compile_problem(scratch) or missing_app(scratch)
         hidden = [part.root, submission.resolve(), *(hide or [])]
-        run = Runner(work, groups, per_test_timeout, deadline, stop, stop_on_repeated_hang, hidden, on_progress)
+        run = Runner(work, groups, per_test_timeout, deadline, stop, stop_on_repeated_hang, hidden, on_progress, cpus)
         why_not_run = card.problem or ""
         if not card.problem:
             why_not_run = run.all_tests()
@@ -138,7 +140,7 @@ def grade(
             why_not_run = card.problem or why_not_run
         if not run.outcomes and not card.problem and not run.started_any:
             # Nothing ran at all: find out whether the app itself fails to load.
-            card.problem = import_problem(work, deadline, stop, hidden)
+            card.problem = import_problem(work, deadline, stop, hidden, cpus)
             why_not_run = card.problem or why_not_run
         card.results = [score(test, run.outcomes, run.confirmed, why_not_run) for test in expected]
         card.seconds = round(time.monotonic() - started, 2)
@@ -229,7 +231,9 @@ def missing_app(scratch: Path) -> str | None:
     return None
 
 
-def import_problem(work: Path, deadline: float, stop: threading.Event | None, hide: list[Path]) -> str | None:
+def import_problem(
+    work: Path, deadline: float, stop: threading.Event | None, hide: list[Path], cpus: list[int] | None = None
+) -> str | None:
     """One sentence if `app.main` cannot be imported (or defines no `app`), or the
     tests' conftest.py cannot import what it needs from app/; else None.
 
@@ -240,7 +244,7 @@ def import_problem(work: Path, deadline: float, stop: threading.Event | None, hi
         return None
     check = (f"import sys; sys.path.insert(0, '.'); import app.main; app.main.app; print({APP_LOADED!r}, flush=True); "
              f"import conftest; print({IMPORTED!r}, flush=True)")  # fmt: skip
-    result = sandbox.run(["-c", check], work, budget, limit=stopper(stop), hide=hide)
+    result = sandbox.run(["-c", check], work, budget, limit=stopper(stop), hide=hide, cpus=cpus)
     output = result.relative_output()
     if result.timed_out:
         return f"Importing app.main did not finish within {budget:.0f} s: is there an endless loop at import time?"
@@ -292,6 +296,7 @@ class Runner:
     stop_on_repeated_hang: bool = False
     hide: list[Path] = field(default_factory=list)
     on_progress: Callable[[int, int], None] | None = None
+    cpus: list[int] | None = None  # the cores every run stays on (None: any)
     heard: dict[str, str] = field(default_factory=dict)  # node id -> status, as the results came in
     outcomes: dict[str, Outcome] = field(default_factory=dict)
     confirmed: set[str] = field(default_factory=set)  # node ids whose test function was seen to return
@@ -321,7 +326,7 @@ class Runner:
             watch = Watch(self.per_test_timeout, self.stop, key, startup, self.hear)
             env = {"WORKBOOK_TIMEOUT": f"{self.per_test_timeout:g}"}
             result = sandbox.run(self.command(deselected), self.work, budget, secret=key, env=env, limit=watch.limit,
-                                 hide=self.hide)  # fmt: skip
+                                 hide=self.hide, cpus=self.cpus)  # fmt: skip
             self.isolation.add(result.isolation)
             self.notes += [note for note in result.notes if note not in self.notes]
             self.take(watch, result)

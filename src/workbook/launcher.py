@@ -348,6 +348,11 @@ def main() -> int:
     prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
     if os.getppid() != config["parent"]:
         return SETUP_FAILED  # the grader is already gone
+    if config.get("cpus"):  # this run's share of the cores, when several runs share the machine
+        try:
+            os.sched_setaffinity(0, config["cpus"])
+        except OSError:
+            pass  # a core gone offline, say: the run goes on wherever it may
     notes: list[str] = []
     mode = isolate(config, notes)
     prctl(PR_SET_CHILD_SUBREAPER, 1)

@@ -259,19 +259,21 @@ def run(
     limit: Callable[[list[bytes]], float] | None = None,
     isolation: str | None = None,
     hide: list[Path] | None = None,
+    cpus: list[int] | None = None,
 ) -> RunResult:
     """Run `python -P -s args...` on the scratch copy `work/submission`, for at most `deadline` seconds.
 
     Lines the run writes to its results channel are collected; `limit(lines)`,
     asked after each one and every tenth of a second, may give an earlier time
     (time.monotonic()) at which the run is stopped (a test that hangs, say). The folders
-    in `hide` (the workbook, the original submission) are empty for the run."""
+    in `hide` (the workbook, the original submission) are empty for the run.
+    With `cpus`, the run and everything it starts stay on those cores."""
     isolation = isolation or isolation_wanted()
     hidden = [str(path) for path in hide or []]
-    result = _run_once(args, work, deadline, secret, env, limit, isolation, hidden)
+    result = _run_once(args, work, deadline, secret, env, limit, isolation, hidden, cpus)
     if result.isolation == "failed" and isolation != "none":
         notes = result.notes
-        result = _run_once(args, work, deadline, secret, env, limit, "none", hidden)
+        result = _run_once(args, work, deadline, secret, env, limit, "none", hidden, cpus)
         result.notes = [*notes, *result.notes]
     return result
 
@@ -285,6 +287,7 @@ def _run_once(
     limit: Callable[[list[bytes]], float] | None,
     isolation: str,
     hidden: list[str],
+    cpus: list[int] | None,
 ) -> RunResult:
     started = time.monotonic()
     (work / "run").mkdir(exist_ok=True)
@@ -312,6 +315,7 @@ def _run_once(
         "channel": channel_write,
         "expose": needed_paths(),
         "hide": hidden,
+        "cpus": cpus or [],
     }
     try:
         process = subprocess.Popen(
