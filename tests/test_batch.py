@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 
 import hostile
 from conftest import ECHO_MAIN
-from workbook import batch, formats, grader
+from workbook import batch, formats, grader, sandbox
 from workbook.catalog import Part
 from workbook.cli import app
 from workbook.results import Scorecard
@@ -177,11 +177,11 @@ def test_cores_are_shared_out_only_when_there_are_enough() -> None:
 
 def test_a_run_given_cores_stays_on_them(tmp_path: Path) -> None:
     """The sandbox's launcher puts the run (and so all it starts) on the cores it is given."""
-    from workbook import sandbox
-
     core = sorted(os.sched_getaffinity(0))[-1]
     (tmp_path / "submission").mkdir()
-    script = "import os, subprocess, sys; print('mine', sorted(os.sched_getaffinity(0))); " \
-             "subprocess.run([sys.executable, '-c', 'import os; print(\"child\", sorted(os.sched_getaffinity(0)))'])"  # fmt: skip
+    script = (
+        "import os, subprocess, sys; print('mine', sorted(os.sched_getaffinity(0))); "
+        "subprocess.run([sys.executable, '-c', 'import os; print(\"child\", sorted(os.sched_getaffinity(0)))'])"
+    )
     result = sandbox.run(["-c", script], tmp_path, 30, cpus=[core])
     assert f"mine [{core}]" in result.output and f"child [{core}]" in result.output, result.output
